@@ -1,0 +1,109 @@
+/* The per-VP memory-management unit: translation, the modelled TLB, the
+ * paging-structure caches, the host fast-lookup cache and every invalidation
+ * (DESIGN.md §2-3, TLB-MODEL.md Part A).
+ *
+ * The CPU tells the mmu about every control-state change through mmu_set_*(); the
+ * mmu performs exactly the invalidations of TLB-MODEL.md B-1.4 and counts them.
+ *
+ * Fast-lookup cache (an accelerator only): per privilege context and access kind,
+ * a direct-mapped table {tag = page-aligned linear address, addend = host - linear}.
+ * Invariant: every fast entry is backed by an entry of the modelled TLB; every
+ * eviction or invalidation in the model removes the fast entries it covers.
+ * FAST_TAG_INVALID never matches a page-aligned address.
+ */
+#ifndef HVEMU_MMU_MMU_H
+#define HVEMU_MMU_MMU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct physmem;
+struct tlb;
+struct trace_writer;
+
+enum mmu_access { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2, ACC_KINDS = 3 };
+
+/* #PF error-code bits (SDM Vol. 3A 4.7) */
+#define PFERR_P    (1u << 0)
+#define PFERR_W    (1u << 1)
+#define PFERR_U    (1u << 2)
+#define PFERR_RSVD (1u << 3)
+#define PFERR_I    (1u << 4)
+#define PFERR_PK   (1u << 5)
+
+#define FAST_BITS 10
+#define FAST_ENTRIES (1u << FAST_BITS)
+#define FAST_TAG_INVALID 1ull
+
+struct fast_entry {
+    uint64_t  tag;
+    uintptr_t addend;       /* host address = linear address + addend */
+};
+
+/* One privilege context of the fast cache (user, supervisor, supervisor with AC under SMAP). */
+struct fast_set {
+    struct fast_entry e[ACC_KINDS][FAST_ENTRIES];
+};
+enum fast_ctx { FAST_SUP = 0, FAST_USER = 1, FAST_SUP_AC = 2, FAST_CTXS = 3 };
+
+enum tlb_model_mode { TLB_MODEL_FAST = 0, TLB_MODEL_EXACT = 1 };
+
+/* Result of a translation. */
+struct xlate {
+    uint64_t pa;
+    uint32_t cost;          /* cycles this lookup added (STLB hit, walk) */
+    uint32_t pf_err;        /* valid when the return value says "fault" */
+};
+
+struct mmu {
+    /* hot: used inline by cpu/mem.h */
+    struct fast_set *fast_cur;      /* the set for the current CPL / AC / SMAP */
+    uint64_t fast_hits[ACC_KINDS];  /* fast-cache hits since the last stats fold (count as L1 hits) */
+
+    struct physmem *pm;
+    int vp;
+    enum tlb_model_mode model_mode;
+
+    /* control state mirrored from the CPU (set only through mmu_set_*) */
+    uint64_t cr0, cr3, cr4, efer;
+    unsigned cpl;
+    bool ac;
+
+    struct fast_set fast[FAST_CTXS];
+    struct tlb *tlb;                /* the modelled TLB (mmu/tlb.h), opaque here */
+    struct trace_writer *trace;     /* optional event sink (trace/), NULL when off */
+};
+
+/* preset: "skylake", "goldencove", "zen2". Returns false with *err for an unknown preset. */
+bool mmu_init(struct mmu *m, struct physmem *pm, int vp, const char *preset,
+              enum tlb_model_mode mode, const char **err);
+void mmu_destroy(struct mmu *m);
+
+/* Translate linear address la for an access of kind acc at privilege cpl (0..3).
+ * Returns true and fills x->pa, x->cost on success; false with x->pf_err on a #PF.
+ * Fills the modelled TLB (and the fast cache when the page is plain RAM). */
+bool mmu_translate(struct mmu *m, uint64_t la, enum mmu_access acc, struct xlate *x);
+
+/* Control-state changes: each performs the SDM-minimum invalidation and counts it. */
+void mmu_set_cr0(struct mmu *m, uint64_t cr0);
+void mmu_set_cr3(struct mmu *m, uint64_t cr3_written);   /* the value written, bit 63 included */
+void mmu_set_cr4(struct mmu *m, uint64_t cr4);
+void mmu_set_efer(struct mmu *m, uint64_t efer);
+void mmu_set_cpl_ac(struct mmu *m, unsigned cpl, bool ac);
+
+/* Invalidation instructions. */
+void mmu_invlpg(struct mmu *m, uint64_t la);
+/* Returns false if the descriptor is invalid for this type (the CPU raises #GP(0)). */
+bool mmu_invpcid(struct mmu *m, unsigned type, uint16_t pcid, uint64_t la);
+/* A #PF was delivered for la: drop its translation and the PSC entries used. */
+void mmu_note_page_fault(struct mmu *m, uint64_t la);
+
+/* Fold fast-cache hits into the model's counters (before reading statistics). */
+void mmu_stats_fold(struct mmu *m);
+
+#ifdef HVEMU_CHECK_INVARIANT
+/* Abort with a message if the fast entry for (la, acc) is not backed by the model. */
+void mmu_check_fast_entry(struct mmu *m, uint64_t la, enum mmu_access acc);
+#endif
+
+#endif
