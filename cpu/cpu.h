@@ -198,6 +198,8 @@ struct cpu {
     /* --- exceptions (cpu/exception.c) --- */
     jmp_buf fault_jmp;          /* cpu_raise() longjmps here; set up by cpu_run() */
     int8_t  exc_nesting;        /* -1 none, else vector being delivered (for #DF / triple fault) */
+    int16_t exc_vector;         /* (D) the fault recorded by cpu_raise() for cpu_deliver_pending(), -1 none */
+    uint32_t exc_error;         /* (D) its error code, or EXC_NO_ERROR */
     enum cpu_exit exit_reason;  /* when ATTN_STOP: why */
     char    stop_msg[128];      /* one-line reason for a guest-caused stop */
 
