@@ -133,8 +133,28 @@ static inline void opnd_write(struct cpu *c, const struct insn *i, unsigned n, u
     opnd_write_sz(c, i, n, i->osize, v);
 }
 
+/* Linear address of offset off (already wrapped to the address size) in segment seg,
+ * for implicit operands (stack, string, XLAT): insn_ea's 64-bit fast path, else
+ * seg_linear() with its limit and canonical checks. */
+static inline uint64_t seg_ea(struct cpu *c, unsigned seg, uint64_t off, unsigned size, enum mmu_access acc)
+{
+    if (likely(c->mode == MODE_LONG64)) {
+        uint64_t la = off + (seg == SEG_FS || seg == SEG_GS ? c->seg[seg].base : 0);
+        if (likely((uint64_t)((int64_t)(la << 16) >> 16) == la))
+            return la;
+    }
+    return seg_linear(c, seg, off, size, acc);
+}
+
 /* Stack helpers (cpu/ops_stack.c): push/pop at the stack-address size of the mode. */
 void stack_push(struct cpu *c, uint64_t v, unsigned size);
 uint64_t stack_pop(struct cpu *c, unsigned size);
+/* Stack-address size in bytes: 8 in 64-bit mode, else SS.B ? 4 : 2 (SDM Vol. 1 6.2.3). */
+unsigned stack_addr_size(const struct cpu *c);
+/* Read size bytes at SS:[rSP + offset] without changing rSP (for instructions that
+ * must check everything before they commit: RET, POP m, LEAVE, far returns). */
+uint64_t stack_peek(struct cpu *c, uint64_t offset, unsigned size);
+/* rSP += delta at the stack-address size (a 16-bit SP keeps the upper bits of RSP). */
+void stack_adjust(struct cpu *c, int64_t delta);
 
 #endif
