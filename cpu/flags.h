@@ -47,6 +47,13 @@ void flags_materialise(struct cpu *c);
 /* Write the bits of 'mask' in RFLAGS from 'val' (arithmetic bits included). */
 void flags_write(struct cpu *c, uint64_t val, uint64_t mask);
 
+/* For instructions whose flag rules do not fit a lazy record (rotates, BT*, BSF...):
+ * set the six arithmetic bits from 'arith' (other bits untouched), lf.op = LF_NONE.
+ * Call flags_materialise() first when some arithmetic flags must be preserved. */
+void flags_put_arith(struct cpu *c, uint64_t arith);
+/* ZF, SF and PF of a result of 'size' bytes, as RFLAGS bits. */
+uint64_t flags_szp(uint64_t res, unsigned size);
+
 bool flags_cf(const struct cpu *c);
 bool flags_zf(const struct cpu *c);
 bool flags_sf(const struct cpu *c);
