@@ -11,7 +11,7 @@ find_program(HVEMU_GUEST_LD NAMES ld ld.bfd REQUIRED)
 find_program(HVEMU_GUEST_OBJCOPY NAMES objcopy REQUIRED)
 set(HVEMU_GUEST_CC ${CMAKE_C_COMPILER})
 set(HVEMU_GUEST_CFLAGS
-    -m64 -std=gnu17 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wa,--noexecstack
+    -m64 -std=gnu17 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-clobbered -Wa,--noexecstack
     -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only
     -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none
     -fno-strict-aliasing -nostdlib -I${HVEMU_GUEST_RT_DIR})

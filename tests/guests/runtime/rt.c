@@ -428,7 +428,7 @@ static struct catch_ctx user_exit_ctx;
 static volatile long user_ret;
 static u8 user_stack[16384] USER_DATA __attribute__((aligned(16)));
 struct syscall_frame rt_last_syscall;
-u64 rt_syscall_cs_seen;
+u64 rt_syscall_cs_seen, rt_syscall_rflags_seen;
 
 long rt_syscall_dispatch(struct syscall_frame *f)
 {
@@ -449,6 +449,7 @@ long rt_syscall_dispatch(struct syscall_frame *f)
     case SYS_INFO:
         rt_last_syscall = *f;
         rt_syscall_cs_seen = read_cs();
+        __asm__ volatile("pushfq; popq %0" : "=r"(rt_syscall_rflags_seen));
         return 0x5157;
     }
     return -1;

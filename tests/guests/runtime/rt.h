@@ -218,7 +218,8 @@ struct syscall_frame {
     u64 r15, r14, r13, r12, rbp, rbx, rax, rdi, rsi, rdx, r10, r8, r9, rcx, r11, rsp;
 };
 extern struct syscall_frame rt_last_syscall;
-extern u64 rt_syscall_cs_seen;   /* CS read inside the syscall handler */
+extern u64 rt_syscall_cs_seen;      /* CS read inside the syscall handler */
+extern u64 rt_syscall_rflags_seen;  /* RFLAGS inside the handler (after SFMASK) */
 static inline long user_syscall(long nr, long a, long b)
 {
     long ret;
