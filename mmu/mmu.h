@@ -17,9 +17,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <stddef.h>
+#include <stdio.h>
+
 struct physmem;
 struct tlb;
 struct trace_writer;
+struct fast_aux;
 
 enum mmu_access { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2, ACC_KINDS = 3 };
 
@@ -48,6 +52,11 @@ enum fast_ctx { FAST_SUP = 0, FAST_USER = 1, FAST_SUP_AC = 2, FAST_CTXS = 3 };
 
 enum tlb_model_mode { TLB_MODEL_FAST = 0, TLB_MODEL_EXACT = 1 };
 
+/* Invalidation policy (TLB-MODEL.md A-3): the SDM minimum, or a full flush of the VP's
+ * TLB and PSCs on every CR3 write, INVLPG, INVPCID and Hyper-V flush (counted as
+ * over-flushes). */
+enum mmu_flush_policy { FLUSH_EXACT = 0, FLUSH_CONSERVATIVE = 1 };
+
 /* Result of a translation. */
 struct xlate {
     uint64_t pa;
@@ -71,6 +80,10 @@ struct mmu {
 
     struct fast_set fast[FAST_CTXS];
     struct tlb *tlb;                /* the modelled TLB (mmu/tlb.h), opaque here */
+    struct fast_aux *fast_aux;      /* fill lists of the fast cache (mmu/fastcache.h) */
+    enum mmu_flush_policy flush_policy;
+    uint64_t last_pf_la;            /* page already invalidated for the last #PF (see mmu_note_page_fault) */
+    bool paging_was_off;            /* fast hits since the last fold were unpaged accesses */
     struct trace_writer *trace;     /* optional event sink (trace/), NULL when off */
 };
 
@@ -83,6 +96,12 @@ void mmu_destroy(struct mmu *m);
  * Returns true and fills x->pa, x->cost on success; false with x->pf_err on a #PF.
  * Fills the modelled TLB (and the fast cache when the page is plain RAM). */
 bool mmu_translate(struct mmu *m, uint64_t la, enum mmu_access acc, struct xlate *x);
+
+/* Translate as an access at privilege cpl whatever the current CPL.  cpl < 3 means an
+ * implicit supervisor access (GDT/IDT/TSS, delivery pushes): SMAP applies regardless
+ * of RFLAGS.AC, and #PF has U=0 (SDM 4.6).  Counted like any lookup; never fills the
+ * fast cache. */
+bool mmu_translate_as(struct mmu *m, uint64_t la, enum mmu_access acc, unsigned cpl, struct xlate *x);
 /* (Added by D for cpu/mem.c.)  Like mmu_translate, but as an access at privilege cpl
  * instead of m->cpl: cpl 0 is an *implicit supervisor* access (GDT/LDT/IDT/TSS reads,
  * descriptor accessed/busy-bit writes, stack pushes during delivery to CPL 0), which
@@ -105,8 +124,33 @@ bool mmu_invpcid(struct mmu *m, unsigned type, uint16_t pcid, uint64_t la);
 /* A #PF was delivered for la: drop its translation and the PSC entries used. */
 void mmu_note_page_fault(struct mmu *m, uint64_t la);
 
+/* Hyper-V flush entry points (HV-SPEC.md A-6, TLB-MODEL.md B-1.5), applied to this VP.
+ * cr3_root: the AddressSpace (a CR3 value; PCID bits and bit 63 are ignored).
+ * Entries are tagged with the CR3 root they were filled under; an entry also matches
+ * when its PCID was last loaded with cr3_root.  A GVA inside a large page removes the
+ * whole large page (and every smashed piece of it).  Return false for flags the call
+ * must reject (reserved bits; NON_GLOBAL_MAPPINGS_ONLY on the GVA/List form). */
+#define MMU_HV_FLUSH_ALL_PROCESSORS            (1ull << 0)    /* ignored here: the caller picks VPs */
+#define MMU_HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES (1ull << 1)
+#define MMU_HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY  (1ull << 2)
+#define MMU_HV_FLUSH_USE_EXTENDED_RANGE_FORMAT (1ull << 3)
+bool mmu_flush_address_space(struct mmu *m, uint64_t cr3_root, uint64_t flags);
+bool mmu_flush_gva(struct mmu *m, uint64_t cr3_root, uint64_t gva, uint64_t flags);
+
+void mmu_set_flush_policy(struct mmu *m, enum mmu_flush_policy p);
+
 /* Fold fast-cache hits into the model's counters (before reading statistics). */
 void mmu_stats_fold(struct mmu *m);
+/* One JSON object with this VP's counters (deterministic key order, integers only);
+ * indent = number of spaces before each line. Folds first. */
+void mmu_stats_write_json(struct mmu *m, FILE *f, int indent);
+/* TLB-MODEL.md B-(c) check 5, per VP and per PCID: accesses = L1 hits + L1 misses;
+ * L1 misses = L2 hits + walks; fills - evictions - invalidated = occupancy.
+ * Returns false with a one-line reason in why. */
+bool mmu_stats_check_conservation(struct mmu *m, char *why, size_t n);
+
+/* Preset names (NULL-terminated) for --help. */
+const char *mmu_preset_name(unsigned i);
 
 #ifdef HVEMU_CHECK_INVARIANT
 /* Abort with a message if the fast entry for (la, acc) is not backed by the model. */

@@ -34,8 +34,13 @@ bool physmem_add_mmio(struct physmem *pm, uint64_t base, uint64_t size,
                       mmio_read_fn rd, mmio_write_fn wr, void *opaque, const char *name);
 bool physmem_add_rom(struct physmem *pm, uint64_t base, const void *data, uint64_t size, const char *name);
 
-/* Host pointer to the 4 KiB page holding gpa if it is RAM (or ROM when !write), else NULL. */
+/* Host pointer to the START of the 4 KiB page holding gpa if it is RAM (or ROM when
+ * !write), else NULL (add gpa & 0xfff yourself).  With write = true on a page marked
+ * as code, the code-write hook runs first: this is "a write through the slow path". */
 uint8_t *physmem_page_ptr(struct physmem *pm, uint64_t gpa, bool write);
+/* mmu-internal: the start of gpa's page if it is plain RAM (no region overlays any
+ * byte of it), else NULL.  Never runs hooks: what the fast cache may point at. */
+uint8_t *physmem_ram_page(struct physmem *pm, uint64_t gpa);
 /* True if [gpa, gpa+len) is entirely RAM (what loaders check before placing images). */
 bool physmem_is_ram(const struct physmem *pm, uint64_t gpa, uint64_t len);
 
@@ -50,8 +55,11 @@ void physmem_write_bytes(struct physmem *pm, uint64_t gpa, const void *buf, size
 void physmem_set_code_hook(struct physmem *pm, code_write_fn fn, void *opaque);
 void physmem_mark_code(struct physmem *pm, uint64_t gpa);
 bool physmem_is_code(const struct physmem *pm, uint64_t gpa);
+/* Drop the mark (the decoder calls this once it has no blocks left on the page). */
+void physmem_clear_code(struct physmem *pm, uint64_t gpa);
 /* Registered by each VP's mmu: called when a page becomes code, so fast write
  * entries pointing at it are dropped (fn(opaque, gpa_page)). */
 void physmem_add_code_listener(struct physmem *pm, code_write_fn fn, void *opaque);
+void physmem_remove_code_listener(struct physmem *pm, code_write_fn fn, void *opaque);
 
 #endif
