@@ -243,6 +243,13 @@ void uart_free(struct uart16550 *u)
     free(u);
 }
 
+void uart_set_output(struct uart16550 *u, FILE *out)
+{
+    if (u->out)
+        fflush(u->out);
+    u->out = out;
+}
+
 bool uart_attach(struct uart16550 *u, struct io_bus *bus, uint16_t base)
 {
     return io_register(bus, base, 8, uart_read, uart_write, u, "uart16550");

@@ -24,6 +24,10 @@ struct uart16550;
 struct uart16550 *uart_new(FILE *out);
 void uart_free(struct uart16550 *u);
 
+/* Change where transmitted bytes go (the frontend attaches first and opens the
+ * output file last, so a port conflict never leaves an empty file behind). */
+void uart_set_output(struct uart16550 *u, FILE *out);
+
 /* Claim the 8 ports [base, base + 8). False if they are taken. */
 bool uart_attach(struct uart16550 *u, struct io_bus *bus, uint16_t base);
 
