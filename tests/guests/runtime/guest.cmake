@@ -4,7 +4,7 @@
 #   hvemu_guest_kernel(<target> SOURCES a.c [b.S ...])
 #     -> ${CMAKE_CURRENT_BINARY_DIR}/<target>.elf, built by target <target>.
 # The runtime (rt.c, entry.S) is compiled once per directory.
-include_guard(GLOBAL)
+include_guard(DIRECTORY)
 
 set(HVEMU_GUEST_RT_DIR ${CMAKE_CURRENT_LIST_DIR})
 find_program(HVEMU_GUEST_LD NAMES ld ld.bfd REQUIRED)
