@@ -22,17 +22,12 @@ static void set_cf_only(struct cpu *c, bool cf)
 
 /* Linear address of the memory operand displaced by 'delta' bytes (BT* with a
  * register bit offset can address beyond the operand: SDM BT, "Bit(BitBase,
- * BitOffset)" for memory bases). Same checks as insn_ea(). */
+ * BitOffset)" for memory bases).  The offset wraps at the address size. */
 static uint64_t ea_displaced(struct cpu *c, const struct insn *i, int64_t delta, unsigned size,
                              enum mmu_access acc)
 {
     uint64_t off = (insn_offset(c, i) + (uint64_t)delta) & size_mask(i->asize);
-    if (c->mode == MODE_LONG64) {
-        uint64_t la = off + (i->seg >= SEG_FS && i->seg < SEG_COUNT ? c->seg[i->seg].base : 0);
-        if ((uint64_t)((int64_t)(la << 16) >> 16) == la)
-            return la;
-    }
-    return seg_linear(c, i->seg, off, size, acc);
+    return seg_ea(c, i->seg, off, size, acc);
 }
 
 /* op: 0 = BT, 1 = BTS, 2 = BTR, 3 = BTC */
