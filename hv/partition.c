@@ -7,12 +7,7 @@
 #include "devices/fw_cfg.h"
 #include "devices/debug_exit.h"
 
-#if __has_include("cpu/block.h")
 #include "cpu/block.h"
-#else
-/* Until cpu/block.h lands: the constructor its owner announced. */
-struct block_cache *block_cache_new(struct physmem *pm);
-#endif
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -145,7 +140,8 @@ void partition_free(struct partition *p)
     uart_free(p->uart);
     fw_cfg_free(p->fw_cfg);
     io_bus_free(p->io);
-    /* The block cache has no destructor in cpu/block.h yet; the process ends here anyway. */
+    if (p->bc)
+        block_cache_free(p->bc);
     if (p->pm)
         physmem_free(p->pm);
     free(p);

@@ -1,6 +1,7 @@
 /* The scheduler loop.  See hv/sched.h. */
 #include "hv/sched.h"
 #include "hv/partition.h"
+#include "cpu/block.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -131,7 +132,9 @@ int sched_run(struct partition *p, const struct sched_limits *lim, FILE *diag)
             budget = 1;
 
         p->running = v;
+        block_cache_set_running(p->bc, c);     /* self-modifying stores stop this VP's block */
         enum cpu_exit why = cpu_run(c, budget);
+        block_cache_set_running(p->bc, NULL);
         p->running = NULL;
 
         switch (why) {
