@@ -30,4 +30,12 @@ void cpu_deliver_pending(struct cpu *c);
 enum intr_source { INTR_EXTERNAL, INTR_NMI, INTR_SOFTWARE, INTR_SOFTWARE_EXC /* INT3, INTO */, INTR_ICEBP };
 void cpu_interrupt(struct cpu *c, int vector, enum intr_source src);
 
+/* (Added by D.)  At an instruction boundary, with c->fault_jmp armed: deliver a
+ * pending NMI (env->nmi_ack), else, when RFLAGS.IF = 1 and there is no interrupt
+ * shadow, the vector env->intr_ack returns.  Sets c->insn_rip = c->rip first so a
+ * fault during delivery reports the boundary.  Clears c->halted when it delivers.
+ * Returns true if something was delivered.  The run loop may call it whenever
+ * ATTN_INTR is set (or at every block end). */
+bool cpu_poll_interrupts(struct cpu *c);
+
 #endif
