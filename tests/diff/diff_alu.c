@@ -186,7 +186,21 @@ struct variant {
     unsigned size;
     bool mem;
     bool rex;             /* byte forms: force a REX prefix (SPL..DIL, R8B..) */
+    bool lock;            /* F0 prefix (memory destinations of the lockable forms) */
 };
+
+/* SDM Vol. 2 LOCK: the prefix is allowed with a memory destination of ADD ADC AND
+ * BTC BTR BTS CMPXCHG CMPXCHG8B/16B DEC INC NEG NOT OR SBB SUB XOR XADD XCHG. */
+static bool lockable(const struct form *f)
+{
+    static const char *const ok[] = { "add E", "adc E", "and E", "or E", "sbb E", "sub E", "xor E",
+                                      "inc", "dec", "not", "neg", "bts", "btr", "btc",
+                                      "xadd", "xchg E", "cmpxchg" };
+    for (unsigned k = 0; k < sizeof ok / sizeof ok[0]; k++)
+        if (!strncmp(f->name, ok[k], strlen(ok[k])))
+            return f->layout == L_EG || f->layout == L_E || f->layout == L_M;
+    return false;
+}
 
 static unsigned pick_reg(bool byte_norex)
 {
@@ -237,11 +251,19 @@ static void gen_case(const struct form *f, const struct variant *v, unsigned k, 
         memcpy(&dc->mem[moff], &val, sz);
     }
 
-    /* Exception-capable forms need a valid guest stack for the delivery. */
-    if (f->special == SP_DIV || f->special == SP_IDIV || f->special == SP_CX8)
+    /* One memory case in 32 uses a non-canonical address: #GP (#SS with RBP as the
+     * base) before anything changes, natively SIGSEGV/SIGBUS. */
+    bool fault = mem && diff_rand() % 32 == 0;
+    if (fault)
+        dc->in.gpr[base] = 0x8000000000000000ull | (diff_rand() >> 4);
+
+    /* Exception-capable cases need a valid guest stack for the delivery. */
+    if (fault || f->special == SP_DIV || f->special == SP_IDIV || f->special == SP_CX8)
         dc->in.gpr[RSP] = TM_STACK_TOP - 0x100 - (diff_rand() % 64) * 16;
 
-    /* Prefixes: 66, mandatory F3, REX. */
+    /* Prefixes: LOCK, 66, mandatory F3, REX. */
+    if (v->lock)
+        *p++ = 0xf0;
     if (sz == 2)
         *p++ = 0x66;
     if (f->mand)
@@ -343,7 +365,7 @@ static void gen_case(const struct form *f, const struct variant *v, unsigned k, 
         }
         break;
     case SP_BTMEM:   /* register bit offsets stay within +-0x300 bytes of the operand */
-        if (mem) {
+        if (mem && !fault) {    /* (a faulting case keeps RSP valid even when G is RSP) */
             int64_t bits = (int64_t)(diff_rand() % (0x300 * 8 * 2)) - 0x300 * 8;
             if (diff_rand() % 2)
                 bits = (int64_t)(diff_rand() % (sz * 8));
@@ -384,8 +406,9 @@ static void gen_case(const struct form *f, const struct variant *v, unsigned k, 
 
 static const char *vname(const struct variant *v)
 {
-    static char buf[32];
-    snprintf(buf, sizeof buf, "o%u %s%s", v->size * 8, v->mem ? "mem" : "reg", v->rex ? " rex" : "");
+    static char buf[40];
+    snprintf(buf, sizeof buf, "o%u %s%s%s", v->size * 8, v->mem ? "mem" : "reg", v->rex ? " rex" : "",
+             v->lock ? " lock" : "");
     return buf;
 }
 
@@ -406,8 +429,8 @@ int main(int argc, char **argv)
             if (!(f->sizes & s))
                 continue;
             for (int m = f->layout == L_M ? 1 : 0; m <= (has_mem ? 1 : 0); m++) {
-                for (int rx = 0; rx <= (s == 1 && !m ? 1 : 0); rx++) {
-                    struct variant v = { s, m, rx };
+                for (int rx = 0; rx <= (s == 1 && !m ? 1 : 0) + (m && lockable(f) ? 1 : 0); rx++) {
+                    struct variant v = { s, m, rx && !m, rx && m };
                     for (unsigned k = 0; k < CASES; k++)
                         gen_case(f, &v, k, &cases[k]);
                     char name[96];
