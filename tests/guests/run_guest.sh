@@ -27,8 +27,13 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 args=(-kernel "$kernel" -serial stdio -display none -no-reboot
       -device isa-debug-exit,iobase=0xf4,iosize=4 -m 128)
-echo "+ $emu ${args[*]} $*"
-timeout "$timeout_s" "$emu" "${args[@]}" "$@" </dev/null >"$out" 2>&1
+stats=()
+if [ "$expect" = determinism ]; then
+    stats=(-stats "$out.s1.json")
+    trap 'rm -f "$out" "$out".*' EXIT
+fi
+echo "+ $emu ${args[*]} ${stats[*]} $*"
+timeout "$timeout_s" "$emu" "${args[@]}" "${stats[@]}" "$@" </dev/null >"$out" 2>&1
 status=$?
 cat "$out"
 echo "run_guest: exit status $status"
@@ -38,7 +43,7 @@ if [ $status -eq 124 ]; then
 fi
 
 case $expect in
-pass)
+pass|determinism)
     if [ $status -ne 33 ]; then
         case $status in
         35) why="the guest reported failures (exit code 0x11)";;
@@ -55,6 +60,57 @@ pass)
     if grep -q '^FAIL' "$out"; then
         echo "run_guest: FAILED: a FAIL line was printed"
         exit 1
+    fi
+    if [ "$expect" = determinism ]; then
+        echo "run_guest: second run for determinism"
+        timeout "$timeout_s" "$emu" "${args[@]}" -stats "$out.s2.json" "$@" </dev/null >"$out.2" 2>&1
+        status2=$?
+        [ $status2 -eq $status ] || { echo "run_guest: FAILED: second run status $status2 != $status"; exit 1; }
+        if ! cmp -s "$out" "$out.2"; then
+            echo "run_guest: FAILED: serial output differs between two runs"
+            diff "$out" "$out.2" | head -20
+            exit 1
+        fi
+        for f in "$out.s1.json" "$out.s2.json"; do
+            [ -s "$f" ] || { echo "run_guest: FAILED: -stats file $f not written"; exit 1; }
+            sed '/"host"/,$d' "$f" >"$f.det"
+        done
+        if ! cmp -s "$out.s1.json.det" "$out.s2.json.det"; then
+            echo "run_guest: FAILED: -stats differ between two runs"
+            diff "$out.s1.json.det" "$out.s2.json.det" | head -20
+            exit 1
+        fi
+        echo "run_guest: two runs byte-identical (serial output and stats)"
+        if command -v python3 >/dev/null; then
+            python3 - "$out.s1.json" <<'PY' || exit 1
+import json, sys
+d = json.load(open(sys.argv[1]))
+bad = 0
+def kinds(t, key):
+    v = t.get(key)
+    return v if isinstance(v, dict) else None
+for vp in d.get("vps", []):
+    t = vp.get("tlb", {})
+    acc, h, m, s, w = (kinds(t, k) for k in ("accesses", "l1_hits", "l1_misses", "stlb_hits", "walks"))
+    if None in (acc, h, m, s, w):
+        print("run_guest: conservation: counters missing in the stats of VP", vp.get("vp"))
+        bad += 1
+        continue
+    for k in acc:
+        if acc[k] != h.get(k, 0) + m.get(k, 0):
+            print(f"run_guest: conservation: VP {vp.get('vp')} {k}: accesses {acc[k]} != l1_hits {h.get(k)} + l1_misses {m.get(k)}")
+            bad += 1
+        if m.get(k, 0) != s.get(k, 0) + w.get(k, 0):
+            print(f"run_guest: conservation: VP {vp.get('vp')} {k}: l1_misses {m.get(k)} != stlb_hits {s.get(k)} + walks {w.get(k)}")
+            bad += 1
+if bad:
+    print("run_guest: FAILED: counters not conserved")
+    sys.exit(1)
+print("run_guest: counters conserved")
+PY
+        else
+            echo "run_guest: note: python3 not installed, conservation of counters not checked"
+        fi
     fi
     ;;
 triple-fault)
