@@ -2,7 +2,7 @@
  * stores to a small array). The loop is written in assembly so that the guest
  * instruction count does not depend on the compiler: 14 instructions per
  * iteration, plus 1 when the branch falls through (half of the iterations).
- * iters=N on the command line (default 20M: about 290M instructions). */
+ * iters=N on the command line (default 20M: about 270M instructions). */
 #include "rt.h"
 
 const char rt_test_name[] = "intloop";
@@ -35,7 +35,7 @@ void test_main(void)
         : [arr] "r"(arr)
         : "rdx", "cc", "memory");
     u64 t1 = rdtsc();
-    u64 insns = iters * 14 + iters / 2;
+    u64 insns = iters * 13 + iters / 2;
     printf("intloop: %llu iterations, ~%llu loop instructions, checksum %#llx, odd %llu\n",
            iters, insns, a ^ b ^ s, odd);
     printf("intloop: %llu TSC ticks, %llu.%02llu ticks per instruction\n", t1 - t0,
