@@ -1,6 +1,6 @@
 /* Benchmark: an integer loop (ALU ops, a data-dependent branch, loads and
  * stores to a small array). The loop is written in assembly so that the guest
- * instruction count does not depend on the compiler: 14 instructions per
+ * instruction count does not depend on the compiler: 13 instructions per
  * iteration, plus 1 when the branch falls through (half of the iterations).
  * iters=N on the command line (default 20M: about 270M instructions). */
 #include "rt.h"
