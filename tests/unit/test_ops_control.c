@@ -462,6 +462,36 @@ START_TEST(string_noncanonical_gp)
 }
 END_TEST
 
+START_TEST(rep_insw_without_device_reads_ones)
+{
+    /* No io_in hook in the test machine: every port reads all-ones (cpu/env.h).
+     * CPL 0 passes the I/O permission check. */
+    static const uint8_t code[] = { 0x66, 0xf3, 0x6d, 0xf4 };   /* rep insw */
+    load(code, sizeof code);
+    wr(DATA, 0, 8);
+    tm->cpu.gpr[RDX] = 0x3f8;
+    tm->cpu.gpr[RCX] = 3;
+    tm->cpu.gpr[RDI] = DATA;
+    tm_run(tm, CODE, 2);
+    ck_assert_int_eq(tm_exception_vector(tm), -1);
+    ck_assert_uint_eq(rd(DATA, 8), 0x0000ffffffffffffull);      /* 3 words of ones, then the 0 */
+    ck_assert_uint_eq(tm->cpu.gpr[RCX], 0);
+    ck_assert_uint_eq(tm->cpu.gpr[RDI], DATA + 6);
+}
+END_TEST
+
+START_TEST(pushf_clears_rf_in_image)
+{
+    static const uint8_t code[] = { 0x9c, 0xf4 };               /* pushfq */
+    load(code, sizeof code);
+    flags_write(&tm->cpu, FL_CF | FL_DF | FL_RF, FL_CF | FL_DF | FL_RF);
+    tm_run(tm, CODE, 1);
+    /* SDM PUSHF: RF and VM are cleared in the stored image. */
+    ck_assert_uint_eq(rd(RSP0 - 8, 8) & (FL_CF | FL_DF | FL_RF | FL_FIXED1), FL_CF | FL_DF | FL_FIXED1);
+    ck_assert_uint_eq(tm->cpu.gpr[RSP], RSP0 - 8);
+}
+END_TEST
+
 /* ---------------- LOOP / JRCXZ address size ---------------- */
 
 START_TEST(loop_counts_ecx_with_67)
@@ -501,6 +531,7 @@ static Suite *suite(void)
     tcase_add_test(t, push_rsp_pushes_old_value);
     tcase_add_test(t, popf_cpl0_masks);
     tcase_add_test(t, popf16_keeps_upper_bits);
+    tcase_add_test(t, pushf_clears_rf_in_image);
     suite_add_tcase(s, t);
 
     t = tcase_create("string");
@@ -513,6 +544,7 @@ static Suite *suite(void)
     tcase_add_test(t, rep_movsd_fault_on_source);
     tcase_add_test(t, rep_stosq_fault_backward);
     tcase_add_test(t, string_noncanonical_gp);
+    tcase_add_test(t, rep_insw_without_device_reads_ones);
     suite_add_tcase(s, t);
     return s;
 }
