@@ -10,6 +10,7 @@
 #include "cpu/flags.h"
 #include "cpu/handlers.h"
 #include "cpu/insn.h"
+#include "tests/support/test_machine.h"
 
 #define C FL_CF
 #define P FL_PF
@@ -287,6 +288,106 @@ START_TEST(test_handlers)
 }
 END_TEST
 
+
+/* flags_write tells the mmu about RFLAGS.AC changes (SMAP fast-cache contexts). */
+START_TEST(test_flags_write_ac)
+{
+    struct test_machine *tm = tm_new(16u << 20);
+    struct cpu *c = &tm->cpu;
+    ck_assert(!tm->mmu.ac);
+    flags_write(c, FL_AC, FL_AC);
+    ck_assert(tm->mmu.ac);
+    ck_assert(flags_get(c) & FL_AC);
+    flags_write(c, 0, FL_CF);           /* AC untouched: still set */
+    ck_assert(tm->mmu.ac);
+    flags_write(c, 0, FL_AC);
+    ck_assert(!tm->mmu.ac);
+    tm_free(tm);
+}
+END_TEST
+
+/* Read-modify-write memory forms fault before changing anything: the operand is on
+ * a read-only page (CR0.WP = 1), so the read succeeds and the write raises #PF; the
+ * memory, the registers and the flags must be as before (SDM Vol. 3A 6.5: a fault
+ * is reported with the state before the instruction). */
+#define RO_ALIAS 0xc0000000ull              /* GiB 3 aliases GiB 0, read-only */
+static const struct { const char *what; uint8_t len; uint8_t code[6]; } rmw_forms[] = {
+    { "add [rbx],eax",       2, { 0x01, 0x03 } },
+    { "lock add [rbx],eax",  3, { 0xf0, 0x01, 0x03 } },
+    { "adc [rbx],eax",       2, { 0x11, 0x03 } },
+    { "sbb byte [rbx],ah",   2, { 0x18, 0x23 } },
+    { "inc dword [rbx]",     2, { 0xff, 0x03 } },
+    { "dec qword [rbx]",     3, { 0x48, 0xff, 0x0b } },
+    { "neg dword [rbx]",     2, { 0xf7, 0x1b } },
+    { "not word [rbx]",      3, { 0x66, 0xf7, 0x13 } },
+    { "shl dword [rbx],1",   2, { 0xd1, 0x23 } },
+    { "rcl dword [rbx],cl",  2, { 0xd3, 0x13 } },
+    { "ror byte [rbx],5",    3, { 0xc0, 0x0b, 0x05 } },
+    { "shld [rbx],eax,3",    4, { 0x0f, 0xa4, 0x03, 0x03 } },
+    { "xadd [rbx],eax",      3, { 0x0f, 0xc1, 0x03 } },
+    { "xchg [rbx],eax",      2, { 0x87, 0x03 } },
+    { "cmpxchg [rbx],ecx",   3, { 0x0f, 0xb1, 0x0b } },
+    { "bts [rbx],ecx",       3, { 0x0f, 0xab, 0x0b } },   /* bit 3: same dword */
+    { "btc dword [rbx],7",   4, { 0x0f, 0xba, 0x3b, 0x07 } },
+    { "cmpxchg8b [rbx]",     3, { 0x0f, 0xc7, 0x0b } },
+    { "cmpxchg16b [rbx]",    4, { 0x48, 0x0f, 0xc7, 0x0b } },
+    { "sete [rbx]",          3, { 0x0f, 0x94, 0x03 } },
+};
+
+START_TEST(test_rmw_fault_changes_nothing)
+{
+    struct test_machine *tm = tm_new(16u << 20);
+    struct cpu *c = &tm->cpu;
+    /* PDPTE[3]: 1 GiB page at physical 0, present, not writable (SDM Vol. 3A 4.5). */
+    uint64_t pdpte = 0x1ull | (1ull << 2) | (1ull << 7);
+    physmem_write_bytes(tm->pm, TM_PT_BASE + 0x1000 + 3 * 8, &pdpte, 8);
+    c->cr0 |= CR0_WP;
+    mmu_set_cr0(&tm->mmu, c->cr0);
+    mmu_set_cr3(&tm->mmu, c->cr3);
+
+    for (unsigned k = 0; k < sizeof rmw_forms / sizeof rmw_forms[0]; k++) {
+        static const uint64_t mem_init[2] = { 0x1122334455667788ull, 0x99aabbccddeeff00ull };
+        physmem_write_bytes(tm->pm, TM_DATA_BASE, mem_init, sizeof mem_init);
+        uint64_t code_at = TM_CODE_BASE + k * 32;
+        uint8_t buf[32];
+        memset(buf, 0xf4, sizeof buf);
+        memcpy(buf, rmw_forms[k].code, rmw_forms[k].len);
+        tm_load(tm, code_at, buf, sizeof buf);
+        uint64_t regs[16];
+        for (int r = 0; r < 16; r++)
+            regs[r] = 0x0101010101010101ull * (uint64_t)(r + 1);
+        regs[RAX] = 0x1122334455667788ull;          /* cmpxchg* compare equal: they would write */
+        regs[RDX] = 0x99aabbccddeeff00ull;
+        regs[RBX] = RO_ALIAS + TM_DATA_BASE;
+        regs[RCX] = 3;
+        regs[RSP] = TM_STACK_TOP;
+        memcpy(c->gpr, regs, sizeof regs);
+        c->lf.op = LF_NONE;
+        c->rflags = FL_FIXED1 | FL_ZF | FL_CF | FL_AF;   /* ZF: sete writes 1 */
+        c->cr2 = 0;
+        tm_run(tm, code_at, 1);
+        ck_assert_msg(tm_exception_vector(tm) == EXC_PF, "%s: vector %d", rmw_forms[k].what,
+                      tm_exception_vector(tm));
+        ck_assert_msg(c->cr2 == RO_ALIAS + TM_DATA_BASE, "%s: CR2 %#llx", rmw_forms[k].what,
+                      (unsigned long long)c->cr2);
+        uint64_t mem_now[2];
+        physmem_read_bytes(tm->pm, TM_DATA_BASE, mem_now, sizeof mem_now);
+        ck_assert_msg(!memcmp(mem_now, mem_init, sizeof mem_now), "%s: memory changed", rmw_forms[k].what);
+        for (int r = 0; r < 16; r++)
+            if (r != RSP)
+                ck_assert_msg(c->gpr[r] == regs[r], "%s: %d changed", rmw_forms[k].what, r);
+        ck_assert_msg((flags_get(c) & FL_ARITH) == (FL_ZF | FL_CF | FL_AF), "%s: flags %#llx",
+                      rmw_forms[k].what, (unsigned long long)flags_get(c));
+        /* The error code (pushed first, at the top of the frame) says write + present. */
+        uint64_t err = 0;
+        physmem_read_bytes(tm->pm, c->gpr[RSP], &err, 8);
+        ck_assert_msg((err & 3) == 3, "%s: #PF error code %#llx", rmw_forms[k].what,
+                      (unsigned long long)err);
+    }
+    tm_free(tm);
+}
+END_TEST
+
 static Suite *flags_suite(void)
 {
     Suite *s = suite_create("flags");
@@ -296,6 +397,10 @@ static Suite *flags_suite(void)
     tcase_add_test(tc, test_flags_write);
     tcase_add_test(tc, test_handlers);
     suite_add_tcase(s, tc);
+    TCase *tm = tcase_create("machine");
+    tcase_add_test(tm, test_flags_write_ac);
+    tcase_add_test(tm, test_rmw_fault_changes_nothing);
+    suite_add_tcase(s, tm);
     return s;
 }
 
