@@ -191,7 +191,7 @@ const struct op_row op_g15_reg[8] = {
 
 /* 0F B8/BC/BD: [no F3, F3] (SDM Vol. 2 POPCNT, TZCNT, LZCNT). */
 const struct op_row op_f3sel[3][2] = {
-    { UDROW(0, "jmpe", __, __, 0), ROW(1, popcnt, Gv, Ev, __, 0) },
+    { UDROW(0, "jmpe", Gv, Ev, 0), ROW(1, popcnt, Gv, Ev, __, 0) },
     { ROW(0, bsf, Gv, Ev, __, 0), ROW(1, tzcnt, Gv, Ev, __, 0) },
     { ROW(0, bsr, Gv, Ev, __, 0), ROW(1, lzcnt, Gv, Ev, __, 0) },
 };

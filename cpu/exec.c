@@ -1,0 +1,196 @@
+/* The run loop (DESIGN.md §2, STYLE.md lesson 3): cpu_run() executes decoded blocks,
+ * cpu_step() one freshly decoded instruction.  Both share the instruction epilogue
+ * (cycles, retired count, interrupt shadow, attention word), so they give the same
+ * architectural results; interrupts are accepted at the same boundaries because the
+ * block loop leaves a block as soon as an interrupt becomes deliverable.
+ *
+ * Faults: handlers call cpu_raise(), which longjmps to c->fault_jmp; the setjmp in
+ * cpu_run()/cpu_step() delivers the exception and the loop goes on.
+ */
+#include "cpu/block.h"
+#include "cpu/decode.h"
+#include "cpu/exception.h"
+#include "cpu/mem.h"
+#include "mmu/physmem.h"
+
+#define PAGE_SIZE 4096u
+
+/* Linear address of RIP: CS.base + RIP, 32-bit wrap outside 64-bit mode (SDM Vol. 3A 3.4). */
+static inline uint64_t fetch_la(const struct cpu *c)
+{
+    if (likely(c->mode == MODE_LONG64))
+        return c->rip;
+    return (c->seg[SEG_CS].base + (uint32_t)c->rip) & 0xffffffffull;
+}
+
+/* Interrupt acceptance at an instruction boundary (ATTN_INTR was set). */
+static void check_interrupts(struct cpu *c)
+{
+    if (c->intr_shadow)
+        return;
+    if (cpu_poll_interrupts(c))
+        return;
+    /* Nothing deliverable: keep the bit only while IF = 0 masks something. */
+    if (c->rflags & FL_IF)
+        c->attention &= ~ATTN_INTR;
+}
+
+/* After an instruction that left attention bits or an interrupt shadow: handle the
+ * shadow (it covers exactly the next instruction: SDM Vol. 3A 6.8.3) and say whether
+ * the current block may go on.  *armed: a shadow was present before this instruction. */
+static bool after_insn(struct cpu *c, bool *armed)
+{
+    if (c->intr_shadow) {
+        if (*armed) {
+            c->intr_shadow = 0;
+            *armed = false;
+        } else {
+            *armed = true;
+        }
+    }
+    uint32_t a = c->attention;
+    if (a & (ATTN_STOP | ATTN_YIELD | ATTN_BLOCK_END))
+        return false;
+    /* A maskable interrupt waits while IF = 0 or under the shadow; anything else ends
+     * the block.  (An NMI pending under IF = 0 waits for the block end, <= 32 insns.) */
+    return !((a & ATTN_INTR) && (c->rflags & FL_IF) && !c->intr_shadow);
+}
+
+static inline void exec_insn(struct cpu *c, const struct insn *i)
+{
+    c->insn_rip = c->rip;
+    c->rip += i->len;
+    i->fn(c, i);
+    c->cycles += i->cost;
+    c->icount++;
+}
+
+/* Fetch up to 15 instruction bytes at la (physical pa) and decode; the second page
+ * is translated only if the instruction really continues there (so a #PF on it is
+ * raised only then, with CR2 = the second page: SDM Vol. 3A 4.7). */
+static void decode_uncached(struct cpu *c, uint64_t la, uint64_t pa, struct insn *out)
+{
+    struct physmem *pm = c->mmu->pm;
+    uint8_t buf[INSN_MAX_LEN];
+    unsigned first = PAGE_SIZE - (unsigned)(pa & (PAGE_SIZE - 1));
+    unsigned n = first < INSN_MAX_LEN ? first : INSN_MAX_LEN;
+    const uint8_t *p = physmem_page_ptr(pm, pa, false);
+    for (unsigned k = 0; k < n; k++)
+        buf[k] = p ? p[(pa & (PAGE_SIZE - 1)) + k] : (uint8_t)physmem_read(pm, pa + k, 1);
+    int r = decode_insn(out, buf, n, c->mode);
+    if (r != DECODE_NEED_MORE)
+        return;
+    uint64_t la2 = (la | (PAGE_SIZE - 1)) + 1;
+    if (c->mode != MODE_LONG64)
+        la2 &= 0xffffffffull;
+    uint64_t pa2 = mem_fetch_phys(c, la2);
+    const uint8_t *p2 = physmem_page_ptr(pm, pa2, false);
+    for (unsigned k = n; k < INSN_MAX_LEN; k++)
+        buf[k] = p2 ? p2[(pa2 & (PAGE_SIZE - 1)) + k - n] : (uint8_t)physmem_read(pm, pa2 + k - n, 1);
+    decode_insn(out, buf, INSN_MAX_LEN, c->mode);
+}
+
+/* One instruction outside the block cache (page-crossing, MMIO, single step). */
+static void step_uncached(struct cpu *c, uint64_t la, uint64_t pa)
+{
+    struct insn in;
+    bool armed = c->intr_shadow != 0;
+    decode_uncached(c, la, pa, &in);
+    exec_insn(c, &in);
+    if (c->attention | c->intr_shadow)
+        after_insn(c, &armed);
+}
+
+/* The hot loop: every instruction of block b, unless something needs attention. */
+static inline void run_block(struct cpu *c, const struct block *b)
+{
+    const struct insn *i = b->insns, *e = i + b->n;
+    bool armed = c->intr_shadow != 0;
+    do {
+        exec_insn(c, i);
+        if (unlikely(c->attention | c->intr_shadow)) {
+            if (!after_insn(c, &armed))
+                return;
+        }
+    } while (++i < e);
+}
+
+/* Block-boundary checks.  Returns true (with *why) when the loop must return. */
+static inline bool boundary(struct cpu *c, enum cpu_exit *why)
+{
+    uint32_t a = c->attention;
+    if (unlikely(a)) {
+        if (a & ATTN_STOP) {
+            c->attention &= ~ATTN_STOP;       /* reported once; the caller decides what next */
+            *why = c->exit_reason;
+            return true;
+        }
+        if (a & ATTN_YIELD) {
+            c->attention &= ~ATTN_YIELD;
+            *why = CPU_EXIT_YIELD;
+            return true;
+        }
+        c->attention &= ~ATTN_BLOCK_END;
+        if (a & ATTN_INTR)
+            check_interrupts(c);
+    }
+    if (unlikely(c->halted)) {
+        *why = CPU_EXIT_HALT;
+        return true;
+    }
+    return false;
+}
+
+static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
+{
+    struct block_cache *bc = c->bcache;
+    enum cpu_exit why;
+    for (;;) {
+        if (boundary(c, &why))
+            return why;
+        if (c->cycles >= end)
+            return CPU_EXIT_BUDGET;
+        uint64_t la = fetch_la(c);
+        c->insn_rip = c->rip;           /* a fetch fault reports this instruction */
+        uint64_t pa = mem_fetch_phys(c, la);
+        const struct block *b = bc ? block_lookup(bc, pa, (enum cpu_mode)c->mode) : NULL;
+        if (likely(b))
+            run_block(c, b);
+        else
+            step_uncached(c, la, pa);
+    }
+}
+
+enum cpu_exit cpu_run(struct cpu *c, uint64_t cycle_budget)
+{
+    /* Not modified after setjmp, so valid after a longjmp (C17 7.13.2.1). */
+    const uint64_t end = c->cycles + cycle_budget;
+    if (c->bcache)
+        block_cache_set_running(c->bcache, c);
+    if (setjmp(c->fault_jmp) != 0)
+        cpu_deliver_pending(c);
+    enum cpu_exit why = run_loop(c, end);
+    if (c->bcache)
+        block_cache_set_running(c->bcache, NULL);
+    return why;
+}
+
+enum cpu_exit cpu_step(struct cpu *c)
+{
+    enum cpu_exit why;
+    if (setjmp(c->fault_jmp) != 0) {
+        cpu_deliver_pending(c);
+        goto done;
+    }
+    if (boundary(c, &why))
+        return why;
+    uint64_t la = fetch_la(c);
+    c->insn_rip = c->rip;
+    step_uncached(c, la, mem_fetch_phys(c, la));
+done:
+    if (c->attention & ATTN_STOP) {
+        c->attention &= ~ATTN_STOP;
+        return c->exit_reason;
+    }
+    return c->halted ? CPU_EXIT_HALT : CPU_EXIT_BUDGET;
+}
