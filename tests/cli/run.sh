@@ -32,7 +32,7 @@ check "-serial file: stdout empty" [ ! -s out.txt ]
 "$hvemu" -kernel ok.elf -smp 4 -m 64M $DX -stats smp.json >out.txt 2>err.txt
 rc=$?
 check "-smp 4: the BSP still runs, status 67 (got $rc)" [ "$rc" = 67 ]
-check "-smp 4: four VPs in the stats" [ "$(grep -c '"vp":' smp.json)" = 4 ]
+check "-smp 4: four VPs in the stats" [ "$(grep -c '^      "vp": ' smp.json)" = 4 ]
 
 "$hvemu" -kernel loop.elf -max-insns 10000 -stats limit.json >out.txt 2>err.txt
 rc=$?
