@@ -171,6 +171,22 @@ bool flags_af(const struct cpu *c) { return c->lf.op == LF_NONE ? (c->rflags & F
 /* SDM Vol. 2 Appendix B.1.4.7, Table B-1: even cc tests the condition, odd cc its negation. */
 bool flags_cond(const struct cpu *c, unsigned cc)
 {
+    const struct lazy_flags *f = &c->lf;
+    if (f->op == LF_SUB) {
+        /* CMP/SUB followed by Jcc/SETcc/CMOVcc is the common pair: compare the
+         * (zero-extended) operands directly instead of deriving CF/ZF/SF/OF. */
+        uint64_t a = f->src1, b = f->src2;
+        unsigned sh = 64 - nbits(f->size);
+        int64_t sa = (int64_t)(a << sh) >> sh, sb = (int64_t)(b << sh) >> sh;
+        switch ((cc >> 1) & 7) {
+        case 1: return (a < b) ^ (cc & 1);      /* B: borrow */
+        case 2: return (a == b) ^ (cc & 1);     /* E */
+        case 3: return (a <= b) ^ (cc & 1);     /* BE */
+        case 6: return (sa < sb) ^ (cc & 1);    /* L: SF != OF */
+        case 7: return (sa <= sb) ^ (cc & 1);   /* LE */
+        default: break;                         /* O, S, P: from the record */
+        }
+    }
     bool r;
     switch ((cc >> 1) & 7) {
     case 0: r = flags_of(c); break;                             /* O */

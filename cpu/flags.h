@@ -29,7 +29,8 @@ enum lf_op {
     LF_OPS_COUNT
 };
 
-/* Record the last flag-setting operation. size in bytes. */
+/* Record the last flag-setting operation. size in bytes; src1 and src2 are the
+ * operands zero-extended from that size (flags_cond compares them directly). */
 static inline void flags_set(struct cpu *c, enum lf_op op, unsigned size,
                              uint64_t res, uint64_t src1, uint64_t src2)
 {

@@ -412,6 +412,45 @@ static const char *vname(const struct variant *v)
     return buf;
 }
 
+/* Lazy flags read by a condition: "<op> ; SETcc BL" for every condition code after
+ * the operations whose flags the conditions use are all defined (SHx only by 1).
+ * RBX is never a memory base, so SETcc BL cannot disturb the first instruction. */
+static void run_sequences(struct diff_ctx *d, struct diff_case *cases, const char *only)
+{
+    static const char *const seq_forms[] = {
+        "add Ev,Gv", "adc Ev,Gv", "sub Ev,Gv", "sbb Ev,Gv", "cmp Ev,Gv", "and Ev,Gv",
+        "xor Ev,Gv", "test Ev,Gv", "inc Ev", "dec Ev", "neg Ev", "shl Ev,1", "shr Ev,1",
+        "sar Ev,1", "cmp Eb,Gb", "add Eb,Gb", "sub eAX,Iz", "cmp Ev,Ib",
+    };
+    const unsigned n = CASES / 3;
+    for (unsigned q = 0; q < sizeof seq_forms / sizeof seq_forms[0]; q++) {
+        const struct form *f = NULL;
+        for (unsigned fi = 0; fi < nforms; fi++)
+            if (!strcmp(forms[fi].name, seq_forms[q]))
+                f = &forms[fi];
+        if (!f || (only && strncmp("seq", only, strlen(only))))
+            continue;
+        for (unsigned s = 1; s <= 8; s *= 2) {
+            if (!(f->sizes & s))
+                continue;
+            for (unsigned cc = 0; cc < 16; cc++) {
+                struct variant v = { s, false, false, false };
+                for (unsigned k = 0; k < n; k++) {
+                    struct diff_case *dc = &cases[k];
+                    gen_case(f, &v, k, dc);
+                    dc->code[dc->len++] = 0x0f;
+                    dc->code[dc->len++] = (uint8_t)(0x90 + cc);
+                    dc->code[dc->len++] = 0xc3;             /* SETcc BL */
+                    dc->steps = 2;
+                }
+                char name[96];
+                snprintf(name, sizeof name, "seq %s; set%x bl (o%u)", f->name, cc, s * 8);
+                diff_run(d, name, cases, n);
+            }
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL;    /* optional: run forms whose name starts so */
@@ -440,6 +479,7 @@ int main(int argc, char **argv)
             }
         }
     }
+    run_sequences(d, cases, only);
     free(cases);
     return diff_finish(d);
 }

@@ -279,7 +279,9 @@ static void run_emu(struct diff_ctx *d, const struct diff_case *dc, struct emu_r
     c->rflags = (dc->in.rflags & DIFF_FLAGS_IN) | FL_FIXED1;
     c->halted = 0;
     c->rip = slot;
-    cpu_step(c);
+    unsigned steps = dc->steps ? dc->steps : 1;
+    for (unsigned k = 0; k < steps && tm_exception_vector(tm) < 0; k++)
+        cpu_step(c);
     er->vector = tm_exception_vector(tm);
     er->rip = c->rip;
     er->rip_ok = er->vector >= 0 || c->rip == slot + dc->len;

@@ -28,6 +28,7 @@ struct diff_state {
 struct diff_case {
     uint8_t code[15];
     uint8_t len;
+    uint8_t steps;              /* instructions in code[] for the emulator to step (0 means 1) */
     uint16_t gpr_mask;          /* GPRs to compare (bit r); undefined results are left out */
     uint64_t flag_mask;         /* RFLAGS bits to compare: the defined ones */
     struct diff_state in;

@@ -388,12 +388,55 @@ START_TEST(test_rmw_fault_changes_nothing)
 }
 END_TEST
 
+/* The lazy condition evaluation (including the CMP fast path) agrees with the
+ * conditions of the materialised flags, for every op, size and condition. */
+START_TEST(test_cond_lazy_matches_materialised)
+{
+    static const uint64_t vals[] = { 0, 1, 2, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff,
+                                     0x7fffffff, 0x80000000, 0xffffffff, 0x123456789abcdef0ull,
+                                     0x7fffffffffffffffull, 0x8000000000000000ull, ~0ull };
+    static const enum lf_op ops[] = { LF_ADD, LF_ADC, LF_SUB, LF_SBB, LF_LOGIC, LF_INC,
+                                      LF_DEC, LF_SHL, LF_SHR, LF_SAR, LF_MUL };
+    const unsigned nv = sizeof vals / sizeof vals[0];
+    for (unsigned o = 0; o < sizeof ops / sizeof ops[0]; o++)
+        for (unsigned sz = 1; sz <= 8; sz *= 2) {
+            uint64_t m = sz == 8 ? ~0ull : (1ull << (sz * 8)) - 1;
+            for (unsigned x = 0; x < nv; x++)
+                for (unsigned y = 0; y < nv; y++) {
+                    uint64_t a = vals[x] & m, b = vals[y] & m, r;
+                    switch (ops[o]) {
+                    case LF_ADD: case LF_ADC: r = a + b; break;
+                    case LF_SUB: case LF_SBB: r = a - b; break;
+                    case LF_LOGIC: r = a & b; break;
+                    case LF_INC: r = a + 1; b &= 1; break;
+                    case LF_DEC: r = a - 1; b &= 1; break;
+                    case LF_SHL: b = 1 + b % (sz * 8 - 1); r = a << b; break;
+                    case LF_SHR: b = 1 + b % (sz * 8 - 1); r = a >> b; break;
+                    case LF_SAR: b = 1 + b % (sz * 8 - 1); r = a >> b; break;
+                    default: r = a * b; b = b > 1; break;
+                    }
+                    struct cpu c;
+                    memset(&c, 0, sizeof c);
+                    flags_set(&c, ops[o], sz, r & m, a, b);
+                    bool lazy[16];
+                    for (unsigned cc = 0; cc < 16; cc++)
+                        lazy[cc] = flags_cond(&c, cc);
+                    flags_materialise(&c);
+                    for (unsigned cc = 0; cc < 16; cc++)
+                        ck_assert_msg(lazy[cc] == flags_cond(&c, cc), "op %d size %u a %#llx b %#llx cc %u",
+                                      ops[o], sz, (unsigned long long)a, (unsigned long long)b, cc);
+                }
+        }
+}
+END_TEST
+
 static Suite *flags_suite(void)
 {
     Suite *s = suite_create("flags");
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, test_lazy_table, 0, (int)(sizeof lf_cases / sizeof lf_cases[0]));
     tcase_add_test(tc, test_conditions);
+    tcase_add_test(tc, test_cond_lazy_matches_materialised);
     tcase_add_test(tc, test_flags_write);
     tcase_add_test(tc, test_handlers);
     suite_add_tcase(s, tc);
