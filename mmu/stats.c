@@ -149,7 +149,8 @@ void mmu_stats_write_json(struct mmu *m, FILE *f, int indent)
     struct mmu_stats *s = &t->stats;
     struct jw w = { .f = f, .indent = indent };
     fprintf(f, "%*s{", indent, "");
-    w.first[0] = true;
+    w.depth = 1;                    /* top-level keys sit two spaces in */
+    w.first[1] = true;
     jw_int(&w, "vp", (uint64_t)m->vp);
     jw_str(&w, "preset", t->preset->name);
     jw_str(&w, "model", m->model_mode == TLB_MODEL_EXACT ? "exact" : "fast");
