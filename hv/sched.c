@@ -144,12 +144,17 @@ int sched_run(struct partition *p, const struct sched_limits *lim, FILE *diag)
         case CPU_EXIT_HALT:
             v->state = VP_HALTED;
             break;
-        case CPU_EXIT_SHUTDOWN:
+        case CPU_EXIT_SHUTDOWN: {
+            /* The CPU's reason may repeat "triple fault: "; say it once. */
+            const char *why_msg = c->stop_msg;
+            if (strncmp(why_msg, "triple fault: ", 14) == 0)
+                why_msg += 14;
             stop(p, HVEMU_EXIT_GUEST_STOP, diag, "triple fault on VP %u%s%s", v->index,
-                 c->stop_msg[0] ? ": " : "", c->stop_msg);
+                 why_msg[0] ? ": " : "", why_msg);
             if (diag)
                 cpu_dump_state(c, diag);
             return HVEMU_EXIT_GUEST_STOP;
+        }
         case CPU_EXIT_STOP:
             if (p->exit_requested)
                 return p->exit_status;
