@@ -20,8 +20,11 @@
 #define MAX_INSNS  (1u << 18)
 #define MAX_PAGES  (1u << 15)
 
+/* Blocks are keyed by the host address of their first byte (with the mode): for RAM
+ * and ROM this is a one-to-one image of the guest-physical address, and it lets the
+ * run loop find a block straight from the fetch fast-cache entry. */
 struct page_ent {
-    uint64_t page;
+    uintptr_t page;                 /* host address of the page */
     struct block *blocks;
     struct page_ent *next;
 };
@@ -43,7 +46,7 @@ static inline unsigned hash_key(uint64_t key)
     return (unsigned)((key * 0x9e3779b97f4a7c15ull) >> (64 - HASH_BITS));
 }
 
-static inline unsigned hash_page(uint64_t page)
+static inline unsigned hash_page(uintptr_t page)
 {
     return (unsigned)(((page >> 12) * 0x9e3779b97f4a7c15ull) >> (64 - PAGE_HASH_BITS));
 }
@@ -99,7 +102,7 @@ void block_cache_get_stats(const struct block_cache *bc, struct block_cache_stat
     *out = bc->st;
 }
 
-static struct page_ent *page_find(struct block_cache *bc, uint64_t page, bool create)
+static struct page_ent *page_find(struct block_cache *bc, uintptr_t page, bool create)
 {
     struct page_ent **pp = &bc->pages[hash_page(page)];
     for (struct page_ent *p = *pp; p; p = p->next)
@@ -119,10 +122,13 @@ static struct page_ent *page_find(struct block_cache *bc, uint64_t page, bool cr
 static void code_write_hook(void *opaque, uint64_t gpa_page)
 {
     struct block_cache *bc = opaque;
-    struct page_ent **pp = &bc->pages[hash_page(gpa_page)];
+    uintptr_t hpage = (uintptr_t)physmem_page_ptr(bc->pm, gpa_page, false);
+    struct page_ent **pp = &bc->pages[hash_page(hpage)];
     struct page_ent *p;
-    for (p = *pp; p && p->page != gpa_page; pp = &p->next, p = p->next)
+    for (p = *pp; p && p->page != hpage; pp = &p->next, p = p->next)
         ;
+    if (!hpage)
+        p = NULL;
     if (p) {
         *pp = p->next;
         for (struct block *b = p->blocks; b; b = b->pnext) {
@@ -142,11 +148,9 @@ static void code_write_hook(void *opaque, uint64_t gpa_page)
     physmem_clear_code(bc->pm, gpa_page);
 }
 
-static struct block *build(struct block_cache *bc, uint64_t pa, enum cpu_mode mode, uint64_t key)
+static struct block *build(struct block_cache *bc, uint64_t pa, const uint8_t *page,
+                           enum cpu_mode mode, uint64_t key)
 {
-    const uint8_t *page = physmem_page_ptr(bc->pm, pa, false);
-    if (!page)
-        return NULL;                    /* MMIO or nothing: the caller decodes uncached */
     if (bc->nblocks >= MAX_BLOCKS || bc->ninsns + BLOCK_MAX_INSNS > MAX_INSNS || bc->npents >= MAX_PAGES)
         block_cache_flush(bc);
 
@@ -165,7 +169,7 @@ static struct block *build(struct block_cache *bc, uint64_t pa, enum cpu_mode mo
         return NULL;
 
     uint64_t page_gpa = pa & ~(uint64_t)(PAGE_SIZE - 1);
-    struct page_ent *pe = page_find(bc, page_gpa, true);
+    struct page_ent *pe = page_find(bc, (uintptr_t)page, true);
     struct block *b = &bc->blocks[bc->nblocks++];
     bc->ninsns += n;
     b->key = key;
@@ -183,9 +187,8 @@ static struct block *build(struct block_cache *bc, uint64_t pa, enum cpu_mode mo
     return b;
 }
 
-struct block *block_lookup(struct block_cache *bc, uint64_t pa, enum cpu_mode mode)
+static inline struct block *find(struct block_cache *bc, uint64_t key)
 {
-    uint64_t key = pa << 2 | (uint64_t)mode;
     bc->st.lookups++;
     for (struct block *b = bc->hash[hash_key(key)]; b; b = b->hnext) {
         if (b->key == key) {
@@ -193,5 +196,20 @@ struct block *block_lookup(struct block_cache *bc, uint64_t pa, enum cpu_mode mo
             return b;
         }
     }
-    return build(bc, pa, mode, key);
+    return NULL;
+}
+
+struct block *block_find_host(struct block_cache *bc, const uint8_t *host, enum cpu_mode mode)
+{
+    return find(bc, (uint64_t)(uintptr_t)host << 2 | (uint64_t)mode);
+}
+
+struct block *block_lookup(struct block_cache *bc, uint64_t pa, enum cpu_mode mode)
+{
+    const uint8_t *page = physmem_page_ptr(bc->pm, pa, false);
+    if (!page)
+        return NULL;                    /* MMIO or nothing: the caller decodes uncached */
+    uint64_t key = (uint64_t)(uintptr_t)(page + (pa & (PAGE_SIZE - 1))) << 2 | (uint64_t)mode;
+    struct block *b = find(bc, key);
+    return b ? b : build(bc, pa, page, mode, key);
 }

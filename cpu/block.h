@@ -24,7 +24,7 @@
 #define BLOCK_MAX_INSNS 32
 
 struct block {
-    uint64_t key;               /* physical address << 2 | mode */
+    uint64_t key;               /* host address of the first byte << 2 | mode (see block.c) */
     struct block *hnext;        /* hash chain */
     struct block *pnext;        /* chain of the blocks of the same page */
     struct insn *insns;
@@ -43,6 +43,10 @@ void block_cache_free(struct block_cache *bc);
  * page end, or the page is not RAM/ROM (then the caller decodes one instruction
  * itself). */
 struct block *block_lookup(struct block_cache *bc, uint64_t pa, enum cpu_mode mode);
+
+/* The cached block starting at host address host (a RAM/ROM byte reached through the
+ * fetch fast cache), or NULL; never decodes. */
+struct block *block_find_host(struct block_cache *bc, const uint8_t *host, enum cpu_mode mode);
 
 /* The VP now running on this cache (NULL when none): the code-write hook sets its
  * ATTN_BLOCK_END so that it leaves a block that a store has just invalidated. */

@@ -152,12 +152,29 @@ static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
             return CPU_EXIT_BUDGET;
         uint64_t la = fetch_la(c);
         c->insn_rip = c->rip;           /* a fetch fault reports this instruction */
-        uint64_t pa = mem_fetch_phys(c, la);
-        const struct block *b = bc ? block_lookup(bc, pa, (enum cpu_mode)c->mode) : NULL;
-        if (likely(b))
-            run_block(c, b);
-        else
-            step_uncached(c, la, pa);
+        const struct block *b = NULL;
+        /* Fast path: the fetch entry of the fast cache (backed by the modelled ITLB,
+         * DESIGN.md §3) gives the host address, which keys the block directly. */
+        struct mmu *m = c->mmu;
+        const struct fast_entry *fe = &m->fast_cur->e[ACC_FETCH][(la >> 12) & (FAST_ENTRIES - 1)];
+        if (likely(fe->tag == (la & ~0xfffull) && bc)) {
+            b = block_find_host(bc, (const uint8_t *)(uintptr_t)(la + fe->addend), (enum cpu_mode)c->mode);
+            if (likely(b)) {
+#ifdef HVEMU_CHECK_INVARIANT
+                mmu_check_fast_entry(m, la, ACC_FETCH);
+#endif
+                m->fast_hits[ACC_FETCH]++;
+            }
+        }
+        if (unlikely(!b)) {
+            uint64_t pa = mem_fetch_phys(c, la);
+            b = bc ? block_lookup(bc, pa, (enum cpu_mode)c->mode) : NULL;
+            if (!b) {
+                step_uncached(c, la, pa);
+                continue;
+            }
+        }
+        run_block(c, b);
     }
 }
 
