@@ -14,6 +14,7 @@
 
 #define CR0_PG    (1ull << 31)
 #define CR0_WP    (1ull << 16)
+#define CR4_PSE   (1ull << 4)
 #define CR4_PAE   (1ull << 5)
 #define CR4_PGE   (1ull << 7)
 #define CR4_LA57  (1ull << 12)
@@ -140,7 +141,8 @@ static bool do_walk(struct mmu *m, const struct walk_req *r, bool counted, struc
     struct walk_result res;
     unsigned side = r->acc == ACC_FETCH ? SIDE_I : SIDE_D;
 
-    s->psc_probes++;
+    if (r->mode == WALK_LONG4)
+        s->psc_probes++;            /* legacy walks use no PSCs */
     bool ok = walk(m->pm, &t->psc, r, &res, &s->psc_evictions, &s->psc_fills);
     uint32_t cyc = p->l2_latency + p->psc_latency + res.reads * p->pte_latency;
     x->cost += cyc;
@@ -162,7 +164,8 @@ static bool do_walk(struct mmu *m, const struct walk_req *r, bool counted, struc
         .vbase = r->la & ~PG_MASK(res.size), .pbase = res.pbase, .root = r->root, .pcid = r->pcid,
         .size = res.size, .orig_size = res.size,
         .flags = (uint8_t)((res.w ? TE_W : 0) | (res.u ? TE_U : 0) | (res.xd ? TE_XD : 0) |
-                           (res.dirty ? TE_DIRTY : 0) | (res.global ? TE_GLOBAL : 0)),
+                           (res.dirty ? TE_DIRTY : 0) | (res.global ? TE_GLOBAL : 0) |
+                           (res.is_4m ? TE_4M : 0)),
     };
     /* fill policy (TLB-MODEL.md (a)): a walk fills L2 and L1 */
     tlb_fill(t, LVL_L2, side, r->la, &proto, on_remove, m);
@@ -197,11 +200,14 @@ static bool translate(struct mmu *m, uint64_t la, enum mmu_access acc, unsigned 
             maybe_fill_fast(m, la, x->pa, acc);
         return true;
     }
-    if (!(m->efer & EFER_LMA) || (m->cr4 & CR4_LA57)) {
-        fprintf(stderr, "hvemu: mmu: %s paging is not implemented (vp %d)\n",
-                (m->cr4 & CR4_LA57) ? "5-level" : "legacy 32-bit/PAE", m->vp);
+    enum walk_mode mode = (m->efer & EFER_LMA) ? WALK_LONG4 : (m->cr4 & CR4_PAE) ? WALK_PAE : WALK_32;
+    if (mode == WALK_LONG4 && (m->cr4 & CR4_LA57)) {
+        /* CPUID does not advertise LA57, so MOV CR4 should have refused it */
+        fprintf(stderr, "hvemu: mmu: 5-level paging is not implemented (vp %d)\n", m->vp);
         abort();
     }
+    if (mode != WALK_LONG4)
+        la &= 0xffffffffull;
 
     struct tlb *t = m->tlb;
     struct mmu_stats *s = &t->stats;
@@ -209,10 +215,12 @@ static bool translate(struct mmu *m, uint64_t la, enum mmu_access acc, unsigned 
     unsigned side = acc == ACC_FETCH ? SIDE_I : SIDE_D;
     bool user = cpl == 3;
     struct walk_req r = {
-        .la = la, .acc = acc, .user = user, .implicit = implicit && !user,
-        .ac = !implicit && m->ac, .wp = m->cr0 & CR0_WP, .nxe = m->efer & EFER_NXE,
+        .la = la, .mode = mode, .pse = m->cr4 & CR4_PSE, .acc = acc, .user = user,
+        .implicit = implicit && !user, .ac = !implicit && m->ac, .wp = m->cr0 & CR0_WP,
+        .nxe = (m->efer & EFER_NXE) && mode != WALK_32,     /* no XD in 32-bit paging */
         .smep = m->cr4 & CR4_SMEP, .smap = m->cr4 & CR4_SMAP, .pge = m->cr4 & CR4_PGE,
-        .root = cur_root(m), .pcid = pcid,
+        .root = mode == WALK_PAE ? (m->cr3 & 0xffffffe0ull) : cur_root(m),   /* PAE: CR3[31:5] */
+        .pcid = pcid,
     };
 
     STAT_ADD(s, accesses[acc], 1);
@@ -464,7 +472,8 @@ void mmu_check_fast_entry(struct mmu *m, uint64_t la, enum mmu_access acc)
         pa = e->pbase + (la & PG_MASK(e->size));
         struct walk_req r = {
             .la = la, .acc = acc, .user = m->cpl == 3, .ac = m->ac, .wp = m->cr0 & CR0_WP,
-            .nxe = m->efer & EFER_NXE, .smep = m->cr4 & CR4_SMEP, .smap = m->cr4 & CR4_SMAP,
+            .nxe = (m->efer & EFER_NXE) && (m->efer & EFER_LMA || m->cr4 & CR4_PAE),
+            .smep = m->cr4 & CR4_SMEP, .smap = m->cr4 & CR4_SMAP,
         };
         if (walk_check_rights(&r, e->flags & TE_W, e->flags & TE_U, e->flags & TE_XD)) {
             why = "the L1 entry does not grant this access";

@@ -59,6 +59,7 @@ extern const struct tlb_preset *const tlb_presets[];   /* NULL-terminated */
 #define TE_U      0x08      /* U/S: AND over all levels */
 #define TE_XD     0x10      /* XD: OR over all levels (stored even when NXE=0; checked with NXE) */
 #define TE_DIRTY  0x20      /* the leaf's D bit as the walk left it */
+#define TE_4M     0x40      /* a 2M half of a 4M page (32-bit paging): invalidations cover 4M */
 
 struct tlb_entry {
     uint64_t vbase;         /* linear address of the (piece's) page */

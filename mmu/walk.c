@@ -5,8 +5,13 @@
  * the SDM lets a processor set A on upper levels of a faulting walk, but does not
  * require it, and this keeps a faulting access free of side effects.
  *
- * Not implemented: 5-level paging (CR4.LA57; CPUID must not advertise it), legacy
- * 32-bit and PAE paging outside long mode (mmu_translate treats them as an error), and
+ * Legacy modes (walk_legacy): PAE paging reads the 4 PDPTEs from memory on every walk
+ * instead of caching them at MOV CR3 as the processor does (so a PDPTE edit is seen
+ * early, and a reserved PDPTE bit gives #PF(RSVD) instead of #GP at MOV CR3); they
+ * use no paging-structure caches.  A 4M page of 32-bit paging is held in the TLB as
+ * 2M halves that remember the 4M original (TE_4M).
+ *
+ * Not implemented: 5-level paging (CR4.LA57; CPUID must not advertise it) and
  * protection keys (bits 62:59 are ignored, CR4.PKE must stay 0).
  */
 #include "mmu/walk.h"
@@ -56,6 +61,8 @@ static uint32_t base_err(const struct walk_req *r)
            (r->acc == ACC_FETCH && (r->nxe || r->smep) ? PFERR_I : 0);
 }
 
+static bool walk_legacy(struct physmem *pm, const struct walk_req *r, struct walk_result *res);
+
 /* Reserved bits of an entry at level lvl (4 = PML4E ... 1 = PTE), SDM Tables 4-15..4-20. */
 static bool reserved(uint64_t e, int lvl, bool nxe)
 {
@@ -75,6 +82,8 @@ static bool reserved(uint64_t e, int lvl, bool nxe)
 bool walk(struct physmem *pm, struct psc *psc, const struct walk_req *r, struct walk_result *res,
           uint64_t *psc_evictions, uint64_t *psc_fills)
 {
+    if (r->mode != WALK_LONG4)
+        return walk_legacy(pm, r, res);
     uint64_t table = r->root;
     int lvl = 4;
     bool w = true, u = true, xd = false;
@@ -164,5 +173,103 @@ bool walk(struct physmem *pm, struct psc *psc, const struct walk_req *r, struct 
     res->xd = xd;
     res->dirty = (val[n - 1] & PTE_D) != 0;
     res->global = r->pge && (val[n - 1] & PTE_G);
+    res->is_4m = false;
+    return true;
+}
+
+/* PAE paging (SDM 4.4) and 32-bit paging (4.3). */
+static bool walk_legacy(struct physmem *pm, const struct walk_req *r, struct walk_result *res)
+{
+    const bool pae = r->mode == WALK_PAE;
+    const unsigned esz = pae ? 8 : 4;
+    uint32_t la = (uint32_t)r->la;
+    uint64_t addr[3], val[3];
+    int n = 0;
+    bool w = true, u = true, xd = false;
+    res->psc_level = -1;
+    res->reads = 0;
+    res->is_4m = false;
+
+    uint64_t table;
+    if (pae) {
+        /* PDPTE (4.4.1): P, PWT, PCD, address; bits 2:1, 8:5 and 63 are reserved */
+        uint64_t a = (r->root & 0xffffffe0ull) + ((la >> 30) << 3);
+        uint64_t e = physmem_read(pm, a, 8);
+        res->reads++;
+        if (!(e & PTE_P)) {
+            res->pf_err = base_err(r);
+            return false;
+        }
+        if ((e & (RSVD_HIGH | 0x1e6ull | PTE_XD))) {
+            res->pf_err = base_err(r) | PFERR_P | PFERR_RSVD;
+            return false;
+        }
+        table = e & ADDR_MASK;
+    } else {
+        table = r->root & 0xfffff000ull;
+    }
+
+    for (int lvl = 2;; lvl--) {
+        unsigned idx = pae ? (la >> (12 + 9 * (lvl - 1))) & 511 : (la >> (12 + 10 * (lvl - 1))) & 1023;
+        uint64_t a = table + (uint64_t)idx * esz;
+        uint64_t e = physmem_read(pm, a, esz);
+        res->reads++;
+        addr[n] = a;
+        val[n] = e;
+        n++;
+        if (!(e & PTE_P)) {
+            res->pf_err = base_err(r);
+            return false;
+        }
+        bool large = lvl == 2 && (e & PTE_PS) && (pae || r->pse);
+        bool rsvd;
+        if (pae)
+            rsvd = reserved(e, lvl, r->nxe);
+        else
+            rsvd = large && (e & (1ull << 21));     /* 4M PDE: bit 21 (PSE-36 holds 20:13) */
+        if (rsvd) {
+            res->pf_err = base_err(r) | PFERR_P | PFERR_RSVD;
+            return false;
+        }
+        w = w && (e & PTE_W);
+        u = u && (e & PTE_U);
+        xd = xd || (pae && (e & PTE_XD) && r->nxe);
+        if (lvl == 1 || large)
+            break;
+        table = pae ? (e & ADDR_MASK) : (e & 0xfffff000ull);
+    }
+
+    uint32_t err = walk_check_rights(r, w, u, xd);
+    if (err) {
+        res->pf_err = err;
+        return false;
+    }
+    for (int i = 0; i < n; i++) {
+        uint64_t nv = val[i] | PTE_A;
+        if (i == n - 1 && r->acc == ACC_WRITE)
+            nv |= PTE_D;
+        if (nv != val[i])
+            physmem_write(pm, addr[i], nv, esz);
+        val[i] = nv;
+    }
+    uint64_t leaf = val[n - 1];
+    if (n == 2) {
+        res->size = PG_4K;
+        res->pbase = pae ? (leaf & ADDR_MASK) : (leaf & 0xfffff000ull);
+    } else if (pae) {
+        res->size = PG_2M;
+        res->pbase = leaf & ADDR_MASK & ~PG_MASK(PG_2M);
+    } else {
+        /* 4M page, PSE-36: PDE bits 20:13 are physical-address bits 39:32 */
+        uint64_t base = (leaf & 0xffc00000ull) | (((leaf >> 13) & 0xff) << 32);
+        res->size = PG_2M;
+        res->is_4m = true;
+        res->pbase = base + (la & 0x200000u);
+    }
+    res->w = w;
+    res->u = u;
+    res->xd = xd;
+    res->dirty = (leaf & PTE_D) != 0;
+    res->global = r->pge && (leaf & PTE_G);
     return true;
 }

@@ -1,8 +1,8 @@
-/* The page walker (SDM Vol. 3A 4.5-4.8): 4-level paging with 4K/2M/1G pages, the
- * permission rules of 4.6 (WP, SMEP, SMAP with AC, XD only with EFER.NXE), reserved
- * bits (4.5.4, MAXPHYADDR = WALK_MAXPHYADDR), A/D updates (4.8) and #PF error codes
- * (4.7).  5-level paging (LA57) and legacy 32-bit / PAE paging are not implemented:
- * long mode is the requirement; see walk.c.
+/* The page walker (SDM Vol. 3A 4.3-4.8): 4-level paging with 4K/2M/1G pages, PAE
+ * paging (4K/2M) and 32-bit paging (4K/4M with PSE, PSE-36), the permission rules of
+ * 4.6 (WP, SMEP, SMAP with AC, XD only with EFER.NXE), reserved bits (MAXPHYADDR =
+ * WALK_MAXPHYADDR), A/D updates (4.8) and #PF error codes (4.7).  5-level paging
+ * (LA57) is not implemented; see walk.c.
  */
 #ifndef HVEMU_MMU_WALK_H
 #define HVEMU_MMU_WALK_H
@@ -18,8 +18,12 @@ struct psc;
 #define WALK_MAXPHYADDR 46
 
 /* Who is asking: the access, its privilege, and the control bits that matter. */
+enum walk_mode { WALK_LONG4 = 0, WALK_PAE = 1, WALK_32 = 2 };
+
 struct walk_req {
     uint64_t la;
+    enum walk_mode mode;
+    bool pse;               /* CR4.PSE (32-bit paging: 4M pages) */
     enum mmu_access acc;
     bool user;              /* CPL 3 and not an implicit supervisor access */
     bool implicit;          /* implicit supervisor access: SMAP ignores AC */
@@ -31,7 +35,8 @@ struct walk_req {
 
 struct walk_result {
     uint64_t pbase;         /* physical base of the page */
-    uint8_t size;           /* enum pg_size */
+    uint8_t size;           /* enum pg_size (a 4M page: the 2M half holding la, is_4m) */
+    bool is_4m;
     bool w, u, xd, dirty, global;
     uint32_t reads;         /* page-table entries read from memory */
     int psc_level;          /* deepest PSC hit used (enum psc_level), -1 for none */

@@ -289,6 +289,79 @@ START_TEST(psc_skips_levels)
 }
 END_TEST
 
+
+/* ---- legacy paging: PAE (SDM 4.4) and 32-bit (4.3) --------------------------------- */
+
+#define W64(a, v) physmem_write(pm, (a), (v), 8)
+#define W32(a, v) physmem_write(pm, (a), (v), 4)
+
+START_TEST(pae_paging)
+{
+    struct xlate x;
+    const uint64_t pdpt = 0x300020, pd = 0x301000, pt = 0x302000, pd2 = 0x303000;
+    W64(pdpt + 1 * 8, pd | P_P);                       /* 0x40000000..0x7fffffff */
+    W64(pd + 0 * 8, pt | P_P | P_W | P_U);
+    W64(pt + 1 * 8, 0x801000 | P_P | P_W | P_U);       /* 0x40001000 -> 0x801000 */
+    W64(pt + 2 * 8, 0x802000 | P_P | P_W | P_XD);      /* 0x40002000: not executable */
+    W64(pdpt + 2 * 8, pd2 | P_P);                      /* 0x80000000.. */
+    W64(pd2 + 0 * 8, 0x400000 | P_P | P_W | P_PS);     /* 2M page */
+    W64(pdpt + 3 * 8, pd2 | P_P | P_W);                /* bit 1 is reserved in a PAE PDPTE */
+    mmu_set_cr0(&m, T_CR0_PE);
+    mmu_set_efer(&m, T_EFER_NXE);
+    mmu_set_cr4(&m, T_CR4_PAE | T_CR4_PGE);
+    mmu_set_cr3(&m, pdpt);
+    mmu_set_cr0(&m, T_CR0_PE | T_CR0_WP | T_CR0_PG);
+    ck_assert(xl(0x40001234, ACC_WRITE, &x));
+    ck_assert_uint_eq(x.pa, 0x801234);
+    ck_assert_uint_eq(physmem_read(pm, pt + 8, 8) & (P_A | P_D), P_A | P_D);
+    ck_assert_uint_eq(physmem_read(pm, pd, 8) & (P_A | P_D), P_A);
+    ck_assert_uint_eq(physmem_read(pm, pdpt + 8, 8), pd | P_P);    /* PDPTEs have no A bit */
+    ck_assert(xl(0x80123456, ACC_READ, &x));
+    ck_assert_uint_eq(x.pa, 0x523456);
+    ck_assert(!xl(0x40002000, ACC_FETCH, &x));
+    ck_assert_uint_eq(x.pf_err, PFERR_P | PFERR_I);
+    ck_assert(!xl(0xc0000000, ACC_READ, &x));
+    ck_assert_uint_eq(x.pf_err, PFERR_P | PFERR_RSVD);
+    ck_assert(!xl(0x00001000, ACC_READ, &x));                      /* PDPTE 0 not present */
+    ck_assert_uint_eq(x.pf_err, 0);
+    ck_assert_uint_eq(m.tlb->stats.psc_probes, 0);                 /* no PSCs in legacy modes */
+}
+END_TEST
+
+START_TEST(paging_32bit_with_4m_pages)
+{
+    struct xlate x;
+    const uint64_t pd = 0x300000, pt = 0x301000;
+    W32(pd + 1 * 4, pt | P_P | P_W | P_U);                         /* 0x00400000.. */
+    W32(pt + 1 * 4, 0x802000 | P_P | P_U);                         /* 0x00401000 -> 0x802000, RO */
+    W32(pd + 0x300 * 4, 0x00c00000 | P_P | P_W | P_PS | (1u << 13));   /* 4M at 0xc0000000, PA bit 32 */
+    W32(pd + 0x301 * 4, 0x00c00000 | P_P | P_W | P_PS | (1u << 21));   /* bit 21 reserved */
+    mmu_set_cr0(&m, T_CR0_PE);
+    mmu_set_efer(&m, T_EFER_NXE);                                  /* no effect in 32-bit paging */
+    mmu_set_cr4(&m, (1ull << 4) | T_CR4_PGE);                      /* PSE */
+    mmu_set_cr3(&m, pd);
+    mmu_set_cr0(&m, T_CR0_PE | T_CR0_WP | T_CR0_PG);
+    ck_assert(xl(0x00401abc, ACC_FETCH, &x));
+    ck_assert_uint_eq(x.pa, 0x802abc);
+    ck_assert_uint_eq(physmem_read(pm, pt + 4, 4), 0x802000 | P_P | P_U | P_A);
+    ck_assert(!xl(0x00401000, ACC_WRITE, &x));
+    ck_assert_uint_eq(x.pf_err, PFERR_P | PFERR_W);
+    ck_assert(!xl(0x00801000, ACC_FETCH, &x));
+    ck_assert_uint_eq(x.pf_err, 0);                                /* no I/D without SMEP here */
+    ck_assert(!xl(0xc0400000, ACC_READ, &x));
+    ck_assert_uint_eq(x.pf_err, PFERR_P | PFERR_RSVD);
+    uint64_t pa;
+    ck_assert_int_eq(lookup_kind(&m, 0xc0000010, ACC_READ, &pa), 'W');
+    ck_assert_uint_eq(pa, 0x100c00010ull);
+    ck_assert_int_eq(lookup_kind(&m, 0xc0300010, ACC_READ, &pa), 'W');  /* the other 2M half */
+    ck_assert_uint_eq(pa, 0x100f00010ull);
+    EXPECT_SEQ(&m, ACC_READ, "HH", 0xc0000000, 0xc0200000);
+    mmu_invlpg(&m, 0xc03ff000);                                    /* drops both halves */
+    EXPECT_SEQ(&m, ACC_READ, "WW", 0xc0000000, 0xc0200000);
+    ck_assert_uint_eq(m.tlb->stats.vp.walks_completed[ACC_READ][PG_2M], 4);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("walk");
@@ -303,6 +376,8 @@ static Suite *suite(void)
     tcase_add_test(t, smap_ac_and_implicit);
     tcase_add_test(t, stale_entries_and_spurious_fault);
     tcase_add_test(t, psc_skips_levels);
+    tcase_add_test(t, pae_paging);
+    tcase_add_test(t, paging_32bit_with_4m_pages);
     suite_add_tcase(s, t);
     return s;
 }
