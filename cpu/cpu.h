@@ -146,6 +146,28 @@ struct cpu_msrs {
     uint64_t tsc_deadline;
 };
 
+/* One XMM register; MMX registers alias the low 64 bits of the x87 registers. */
+typedef union {
+    uint8_t  b[16];
+    uint16_t w[8];
+    uint32_t d[4];
+    uint64_t q[2];
+    float    f[4];
+    double   df[2];
+} xmm_reg;
+
+/* x87, MMX and SSE state: the contents of the FXSAVE image (SDM Vol. 1 10.5.1). */
+struct fpu_state {
+    uint8_t  st[8][10];     /* physical registers R0..R7, 80-bit extended, little-endian */
+    uint16_t fcw, fsw;
+    uint16_t ftw;           /* full tag word, 2 bits per physical register */
+    uint16_t fop;
+    uint64_t fip, fdp;      /* last instruction / data pointers */
+    uint16_t fcs, fds;
+    uint32_t mxcsr;
+    xmm_reg  xmm[16];
+};
+
 /* cpu->attention bits: checked by the run loop after every instruction. */
 #define ATTN_STOP       (1u << 0)   /* leave the run loop: a stop was requested */
 #define ATTN_INTR       (1u << 1)   /* an external interrupt or NMI may be pending */
@@ -188,6 +210,7 @@ struct cpu {
     uint64_t efer;
     uint64_t xcr0;
     uint64_t dr[8];
+    struct fpu_state fpu;
     struct cpu_msrs msr;
 
     /* --- the outside world --- */

@@ -105,9 +105,8 @@ enum row_kind {
 struct op_row {
     const char *name;
     uint8_t  kind;
-    uint8_t  hid;     /* enum hid (ROW_OP) */
+    uint16_t hid;     /* enum hid (ROW_OP); 16 bits: x87 and SSE bring hundreds of handlers */
     uint8_t  arg;     /* group / special number */
-    uint8_t  pad;
     uint16_t flags;   /* R_* */
     uint16_t opnd[3];
 };

@@ -9,6 +9,9 @@
 #define HVEMU_CPU_HANDLERS_H
 
 #include "cpu/insn.h"
+#include "cpu/handlers_x87.h"
+#include "cpu/handlers_sse.h"
+#include "cpu/handlers_legacy.h"
 
 #define HVEMU_HANDLERS(X) \
     /* cpu/ops_alu.c: two- and one-operand arithmetic and logic */ \
@@ -43,7 +46,8 @@
     X(mov_sreg) /* to or from a segment register */ X(push_sreg) X(pop_sreg) \
     X(lar) X(lsl) X(verr) X(verw) X(stac) X(clac) \
     X(vmcall) /* VMCALL and VMMCALL */ X(wbinvd) X(fence) X(clflush) \
-    X(ud) /* UD2, UD0, UD1 and every undefined encoding */
+    X(ud) /* UD2, UD0, UD1 and every undefined encoding */ \
+    HVEMU_HANDLERS_X87(X) HVEMU_HANDLERS_SSE(X) HVEMU_HANDLERS_LEGACY(X)
 
 #define X(name) void h_##name(struct cpu *c, const struct insn *i);
 HVEMU_HANDLERS(X)
