@@ -115,7 +115,7 @@ static void invalidate(struct mmu *m, enum inv_cause cause, struct inv_pred must
  * that could have served it, so the fault does not recur from stale caches. */
 static void invalidate_for_pf(struct mmu *m, uint64_t la)
 {
-    struct inv_pred p = { INV_BY_ADDR | INV_BY_PCID | INV_GLOBAL_ANY, la, cur_pcid(m), 0 };
+    struct inv_pred p = { .how = INV_BY_ADDR | INV_BY_PCID | INV_GLOBAL_ANY, .la = la, .pcid = cur_pcid(m) };
     invalidate(m, INV_PF, p, PSC_INV_PCID_LA, false);
     m->last_pf_la = (la & ~0xfffull) | 1;
 }
@@ -257,13 +257,14 @@ static bool translate(struct mmu *m, uint64_t la, enum mmu_access acc, unsigned 
     if (acc == ACC_WRITE && !(e->flags & TE_DIRTY)) {
         /* SDM 4.8: a write through an entry with D=0 walks again to set D in memory */
         STAT_ADD(s, dirty_rewalks, 1);
-        struct inv_pred p = { INV_BY_ADDR | INV_BY_PCID | INV_GLOBAL_ANY, la, pcid, 0 };
+        struct inv_pred p = { .how = INV_BY_ADDR | INV_BY_PCID | INV_GLOBAL_ANY, .la = la, .pcid = pcid };
         tlb_invalidate(t, &p, &p, INV_REFRESH, on_remove, m);
         STAT_ADD(s, inv_ops[INV_REFRESH], 1);
         if (!do_walk(m, &r, false, &e, x))
             return false;
     }
     x->pa = e->pbase + (la & PG_MASK(e->size));
+    m->last_pf_la = 0;
     if (fill_fast)
         maybe_fill_fast(m, la, x->pa, acc);
     return true;
@@ -290,7 +291,7 @@ void mmu_set_cr0(struct mmu *m, uint64_t cr0)
     if ((old & CR0_PG) && !(cr0 & CR0_PG)) {
         /* SDM 4.10.4.1: clearing CR0.PG invalidates all TLB entries and PSCs (B-1.4's
          * "may flush" for MOV CR0 covers it otherwise) */
-        struct inv_pred all = { 0, 0, 0, 0 };
+        struct inv_pred all = { .how = 0 };
         invalidate(m, INV_CR0_PG, all, PSC_INV_ALL, false);
     }
     m->paging_was_off = !(cr0 & CR0_PG);
@@ -310,11 +311,11 @@ void mmu_set_cr3(struct mmu *m, uint64_t v)
     t->pcid_root[pcid] = cur_root(m);
     t->stats.cur = stats_pcid(&t->stats, pcid);
     if (noflush) {
-        struct inv_pred none = { INV_NONE, 0, pcid, 0 };
+        struct inv_pred none = { .how = INV_NONE, .pcid = pcid };
         invalidate(m, INV_CR3_NOFLUSH, none, PSC_KEEP, true);
     } else {
         /* PCIDE=0: PCID 000H; PCIDE=1: the new PCID.  Non-global entries and PSCs. */
-        struct inv_pred p = { INV_BY_PCID | INV_KEEP_GLOBAL, 0, pcid, 0 };
+        struct inv_pred p = { .how = INV_BY_PCID | INV_KEEP_GLOBAL, .pcid = pcid };
         invalidate(m, INV_CR3, p, PSC_INV_PCID, true);
     }
     if (pcid != old_pcid)
@@ -329,11 +330,11 @@ void mmu_set_cr4(struct mmu *m, uint64_t cr4)
     uint16_t pcid_before = cur_pcid(m);
     m->cr4 = cr4;
     if ((ch & CR4_PGE) || ((old & CR4_PCIDE) && !(cr4 & CR4_PCIDE))) {
-        struct inv_pred all = { 0, 0, 0, 0 };
+        struct inv_pred all = { .how = 0 };
         invalidate(m, INV_CR4_ALL, all, PSC_INV_ALL, false);
     } else if ((ch & CR4_PAE) || (!(old & CR4_SMEP) && (cr4 & CR4_SMEP))) {
         /* "all TLB entries and PSCs for the current PCID": globals that would match it too */
-        struct inv_pred p = { INV_BY_PCID | INV_GLOBAL_ANY, 0, pcid_before, 0 };
+        struct inv_pred p = { .how = INV_BY_PCID | INV_GLOBAL_ANY, .pcid = pcid_before };
         invalidate(m, INV_CR4_PCID, p, PSC_INV_PCID, false);
     }
     if (ch & CR4_PCIDE) {
@@ -377,7 +378,7 @@ void mmu_invlpg(struct mmu *m, uint64_t la)
         return;                 /* a NOP in 64-bit mode (SDM INVLPG) */
     /* this page under the current PCID, global entries for it under any PCID, and all
      * PSC entries of the current PCID */
-    struct inv_pred p = { INV_BY_ADDR | INV_BY_PCID | INV_GLOBAL_ANY, la, cur_pcid(m), 0 };
+    struct inv_pred p = { .how = INV_BY_ADDR | INV_BY_PCID | INV_GLOBAL_ANY, .la = la, .pcid = cur_pcid(m) };
     invalidate(m, INV_INVLPG, p, PSC_INV_PCID, true);
 }
 
@@ -394,10 +395,10 @@ bool mmu_invpcid(struct mmu *m, unsigned type, uint16_t pcid, uint64_t la)
     struct inv_pred p;
     int psc;
     switch (type) {
-    case 0:  p = (struct inv_pred){ INV_BY_ADDR | INV_BY_PCID | INV_KEEP_GLOBAL, la, pcid, 0 }; psc = PSC_INV_PCID; break;
-    case 1:  p = (struct inv_pred){ INV_BY_PCID | INV_KEEP_GLOBAL, 0, pcid, 0 };             psc = PSC_INV_PCID; break;
-    case 2:  p = (struct inv_pred){ 0, 0, 0, 0 };                                             psc = PSC_INV_ALL;  break;
-    default: p = (struct inv_pred){ INV_KEEP_GLOBAL, 0, 0, 0 };                               psc = PSC_INV_ALL;  break;
+    case 0:  p = (struct inv_pred){ .how = INV_BY_ADDR | INV_BY_PCID | INV_KEEP_GLOBAL, .la = la, .pcid = pcid }; psc = PSC_INV_PCID; break;
+    case 1:  p = (struct inv_pred){ .how = INV_BY_PCID | INV_KEEP_GLOBAL, .pcid = pcid }; psc = PSC_INV_PCID; break;
+    case 2:  p = (struct inv_pred){ .how = 0 }; psc = PSC_INV_ALL;  break;
+    default: p = (struct inv_pred){ .how = INV_KEEP_GLOBAL }; psc = PSC_INV_ALL;  break;
     }
     invalidate(m, (enum inv_cause)(INV_INVPCID0 + type), p, psc, true);
     return true;
@@ -413,23 +414,27 @@ bool mmu_flush_address_space(struct mmu *m, uint64_t cr3_root, uint64_t flags)
         return false;
     bool all_spaces = flags & MMU_HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES;
     bool non_global = flags & MMU_HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY;
-    struct inv_pred p = { (all_spaces ? 0 : INV_BY_ROOT) |
-                          (non_global ? INV_KEEP_GLOBAL : INV_GLOBAL_ANY),
-                          0, 0, cr3_root & CR3_ROOT_MASK };
+    struct inv_pred p = { .how = (all_spaces ? 0 : INV_BY_ROOT) |
+                          (non_global ? INV_KEEP_GLOBAL : INV_GLOBAL_ANY), .la = 0, .pcid = 0, .root = cr3_root & CR3_ROOT_MASK };
     invalidate(m, INV_HV_SPACE, p, all_spaces ? PSC_INV_ALL : PSC_INV_ROOT, true);
+    return true;
+}
+
+bool mmu_flush_gva_range(struct mmu *m, uint64_t cr3_root, uint64_t gva, uint64_t npages, uint64_t flags)
+{
+    if ((flags & ~HV_FLAGS_KNOWN) || (flags & MMU_HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY) || npages == 0)
+        return false;
+    bool all_spaces = flags & MMU_HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES;
+    /* every (large) page overlapping the range, global or not */
+    struct inv_pred p = { .how = INV_BY_ADDR | (all_spaces ? 0 : INV_BY_ROOT) | INV_GLOBAL_ANY,
+                          .la = gva & ~0xfffull, .root = cr3_root & CR3_ROOT_MASK, .len = npages << 12 };
+    invalidate(m, INV_HV_GVA, p, all_spaces ? PSC_INV_ALL : PSC_INV_ROOT, true);
     return true;
 }
 
 bool mmu_flush_gva(struct mmu *m, uint64_t cr3_root, uint64_t gva, uint64_t flags)
 {
-    if ((flags & ~HV_FLAGS_KNOWN) || (flags & MMU_HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY))
-        return false;
-    bool all_spaces = flags & MMU_HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES;
-    /* the whole (large) page holding gva, global or not */
-    struct inv_pred p = { INV_BY_ADDR | (all_spaces ? 0 : INV_BY_ROOT) | INV_GLOBAL_ANY,
-                          gva, 0, cr3_root & CR3_ROOT_MASK };
-    invalidate(m, INV_HV_GVA, p, all_spaces ? PSC_INV_ALL : PSC_INV_ROOT, true);
-    return true;
+    return mmu_flush_gva_range(m, cr3_root, gva, 1, flags);
 }
 
 /* --- statistics glue --------------------------------------------------------------------------------- */

@@ -136,6 +136,9 @@ void mmu_note_page_fault(struct mmu *m, uint64_t la);
 #define MMU_HV_FLUSH_USE_EXTENDED_RANGE_FORMAT (1ull << 3)
 bool mmu_flush_address_space(struct mmu *m, uint64_t cr3_root, uint64_t flags);
 bool mmu_flush_gva(struct mmu *m, uint64_t cr3_root, uint64_t gva, uint64_t flags);
+/* One List element: npages (1..4096) pages from gva, in one pass over the arrays; counted
+ * as one hv_flush_gva operation. */
+bool mmu_flush_gva_range(struct mmu *m, uint64_t cr3_root, uint64_t gva, uint64_t npages, uint64_t flags);
 
 void mmu_set_flush_policy(struct mmu *m, enum mmu_flush_policy p);
 

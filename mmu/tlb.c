@@ -212,9 +212,19 @@ bool tlb_pred_match(const struct tlb *t, const struct inv_pred *p, const struct 
     if (!(e->flags & TE_VALID) || (p->how & INV_NONE))
         return false;
     /* Any address of the original mapping: every piece of a smashed page goes. */
-    uint64_t orig_mask = (e->flags & TE_4M) ? (4ull << 20) - 1 : PG_MASK(e->orig_size);
-    if ((p->how & INV_BY_ADDR) && ((p->la ^ e->vbase) & ~orig_mask & ((1ull << 48) - 1)))
-        return false;
+    if (p->how & INV_BY_ADDR) {
+        uint64_t orig_mask = (e->flags & TE_4M) ? (4ull << 20) - 1 : PG_MASK(e->orig_size);
+        if (p->len <= 1) {
+            if ((p->la ^ e->vbase) & ~orig_mask & ((1ull << 48) - 1))
+                return false;
+        } else {
+            /* a range (Hyper-V List element): overlap with the original page */
+            const uint64_t m48 = (1ull << 48) - 1;
+            uint64_t ob = e->vbase & ~orig_mask & m48, lo = p->la & m48;
+            if (!(ob < lo + p->len && lo < ob + orig_mask + 1))
+                return false;
+        }
+    }
     bool g = e->flags & TE_GLOBAL;
     if (g && (p->how & INV_KEEP_GLOBAL))
         return false;

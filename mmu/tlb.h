@@ -80,7 +80,7 @@ struct tlb_array {
 };
 
 /* A predicate for invalidations: which entries an operation removes. */
-#define INV_BY_ADDR     0x01    /* la within the entry's ORIGINAL page */
+#define INV_BY_ADDR     0x01    /* la (or [la, la+len)) within the entry's ORIGINAL page */
 #define INV_BY_PCID     0x02    /* entry.pcid == pcid ... */
 #define INV_GLOBAL_ANY  0x04    /* ... except that globals match whatever their PCID */
 #define INV_KEEP_GLOBAL 0x08    /* never remove globals */
@@ -92,6 +92,7 @@ struct inv_pred {
     uint64_t la;
     uint16_t pcid;
     uint64_t root;
+    uint64_t len;           /* INV_BY_ADDR: [la, la + len) overlaps the original page; 0 = one address */
 };
 
 struct tlb {

@@ -356,6 +356,20 @@ START_TEST(hv_flush_gva_inside_large_page)
 }
 END_TEST
 
+
+START_TEST(hv_flush_gva_range)
+{
+    R("WWWWW", A, B, C, D, L + 0x1000);
+    ck_assert(mmu_flush_gva_range(&m, root1, B + 0x123, 2, 0));     /* B and C */
+    R("HWWH", A, B, C, D);
+    ck_assert(mmu_flush_gva_range(&m, root1, L - 0x1000, 2, 0));    /* overlaps the 2M page's first 4K */
+    R("WH", L + 0x1000, D);
+    ck_assert(!mmu_flush_gva_range(&m, root1, A, 0, 0));
+    ck_assert_uint_eq(m.tlb->stats.vp.inv_ops[INV_HV_GVA], 2);
+    exact_only();
+}
+END_TEST
+
 /* ---- the conservative policy ------------------------------------------------------------------------ */
 
 START_TEST(conservative_over_flushes_and_counts)
@@ -398,6 +412,7 @@ static Suite *suite(void)
     tcase_add_test(t, hv_flush_address_space);
     tcase_add_test(t, hv_flush_follows_pcid_reuse);
     tcase_add_test(t, hv_flush_gva_inside_large_page);
+    tcase_add_test(t, hv_flush_gva_range);
     tcase_add_test(t, conservative_over_flushes_and_counts);
     suite_add_tcase(s, t);
     TCase *n = tcase_create("nopcid");
