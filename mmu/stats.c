@@ -80,12 +80,6 @@ static void jw_int(struct jw *w, const char *key, uint64_t v)
     fprintf(w->f, "%" PRIu64, v);
 }
 
-static void jw_str(struct jw *w, const char *key, const char *v)
-{
-    jw_key(w, key);
-    fprintf(w->f, "\"%s\"", v);
-}
-
 static const char *const kind_name[3] = { "read", "write", "fetch" };
 
 static void jw_kinds(struct jw *w, const char *key, const uint64_t v[3])
@@ -152,9 +146,11 @@ void mmu_stats_write_json(struct mmu *m, FILE *f, int indent)
     w.depth = 1;                    /* top-level keys sit two spaces in */
     w.first[1] = true;
     jw_int(&w, "vp", (uint64_t)m->vp);
-    jw_str(&w, "preset", t->preset->name);
-    jw_str(&w, "model", m->model_mode == TLB_MODEL_EXACT ? "exact" : "fast");
-    jw_str(&w, "flush_policy", m->flush_policy == FLUSH_CONSERVATIVE ? "conservative" : "exact");
+    /* integers only: the preset name and model mode are written by the caller (frontend) */
+    jw_int(&w, "model_exact", m->model_mode == TLB_MODEL_EXACT);
+    jw_int(&w, "flush_conservative", m->flush_policy == FLUSH_CONSERVATIVE);
+    jw_int(&w, "l2_latency", t->preset->l2_latency);
+    jw_int(&w, "pte_latency", t->preset->pte_latency);
     jw_counters(&w, &s->vp);
 
     static const char *const hist[WALK_HIST_BUCKETS] = {
