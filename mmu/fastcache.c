@@ -124,3 +124,8 @@ void fast_code_listener(void *opaque, uint64_t gpa_page)
         }
     }
 }
+
+void fast_map_listener(void *opaque)
+{
+    fast_flush_all(opaque);
+}

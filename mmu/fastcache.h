@@ -29,5 +29,7 @@ void fast_flush_all(struct mmu *m);
 void fast_drop_range(struct mmu *m, unsigned kind_mask, uint64_t base, uint64_t size);
 /* physmem code listener: drop write entries that point into host page `gpa_page`. */
 void fast_code_listener(void *opaque, uint64_t gpa_page);
+/* physmem map listener: a region was added, drop everything. */
+void fast_map_listener(void *opaque);
 
 #endif

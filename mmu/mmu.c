@@ -74,13 +74,16 @@ bool mmu_init(struct mmu *m, struct physmem *pm, int vp, const char *preset,
         return false;
     }
     physmem_add_code_listener(pm, fast_code_listener, m);
+    physmem_add_map_listener(pm, fast_map_listener, m);
     return true;
 }
 
 void mmu_destroy(struct mmu *m)
 {
-    if (m->pm)
+    if (m->pm) {
         physmem_remove_code_listener(m->pm, fast_code_listener, m);
+        physmem_remove_map_listener(m->pm, fast_map_listener, m);
+    }
     fast_destroy(m);
     tlb_free(m->tlb);
     m->tlb = NULL;

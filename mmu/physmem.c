@@ -31,6 +31,11 @@ struct listener {
     void *opaque;
 };
 
+struct map_listener {
+    map_change_fn fn;
+    void *opaque;
+};
+
 struct physmem {
     uint8_t *ram;
     uint64_t ram_size;
@@ -43,7 +48,15 @@ struct physmem {
     void *code_hook_opaque;
     struct listener listeners[MAX_LISTENERS];
     unsigned nlisteners;
+    struct map_listener map_listeners[MAX_LISTENERS];
+    unsigned nmap_listeners;
 };
+
+static void map_changed(struct physmem *pm)
+{
+    for (unsigned i = 0; i < pm->nmap_listeners; i++)
+        pm->map_listeners[i].fn(pm->map_listeners[i].opaque);
+}
 
 struct physmem *physmem_new(uint64_t ram_size, const char **err)
 {
@@ -135,6 +148,7 @@ bool physmem_add_mmio(struct physmem *pm, uint64_t base, uint64_t size,
     r->wr = wr;
     r->opaque = opaque;
     r->name = name;
+    map_changed(pm);
     return true;
 }
 
@@ -152,6 +166,7 @@ bool physmem_add_rom(struct physmem *pm, uint64_t base, const void *data, uint64
     r->rom = true;
     r->rom_data = copy;
     r->name = name;
+    map_changed(pm);
     return true;
 }
 
@@ -320,6 +335,22 @@ void physmem_remove_code_listener(struct physmem *pm, code_write_fn fn, void *op
     for (unsigned i = 0; i < pm->nlisteners; i++) {
         if (pm->listeners[i].fn == fn && pm->listeners[i].opaque == opaque) {
             pm->listeners[i] = pm->listeners[--pm->nlisteners];
+            return;
+        }
+    }
+}
+
+void physmem_add_map_listener(struct physmem *pm, map_change_fn fn, void *opaque)
+{
+    if (pm->nmap_listeners < MAX_LISTENERS)
+        pm->map_listeners[pm->nmap_listeners++] = (struct map_listener){ fn, opaque };
+}
+
+void physmem_remove_map_listener(struct physmem *pm, map_change_fn fn, void *opaque)
+{
+    for (unsigned i = 0; i < pm->nmap_listeners; i++) {
+        if (pm->map_listeners[i].fn == fn && pm->map_listeners[i].opaque == opaque) {
+            pm->map_listeners[i] = pm->map_listeners[--pm->nmap_listeners];
             return;
         }
     }

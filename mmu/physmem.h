@@ -61,5 +61,10 @@ void physmem_clear_code(struct physmem *pm, uint64_t gpa);
  * entries pointing at it are dropped (fn(opaque, gpa_page)). */
 void physmem_add_code_listener(struct physmem *pm, code_write_fn fn, void *opaque);
 void physmem_remove_code_listener(struct physmem *pm, code_write_fn fn, void *opaque);
+/* Called after a region is added (physmem_add_mmio / physmem_add_rom), so each VP's fast
+ * cache forgets host pointers into RAM that the new region now overlays. */
+typedef void (*map_change_fn)(void *opaque);
+void physmem_add_map_listener(struct physmem *pm, map_change_fn fn, void *opaque);
+void physmem_remove_map_listener(struct physmem *pm, map_change_fn fn, void *opaque);
 
 #endif

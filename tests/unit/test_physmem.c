@@ -209,6 +209,27 @@ START_TEST(fast_write_entries_dropped_when_page_becomes_code)
 }
 END_TEST
 
+
+START_TEST(new_region_drops_fast_entries)
+{
+    /* a device mapped over RAM after a VP cached a host pointer to it */
+    struct mmu *m = calloc(1, sizeof *m);
+    const char *err;
+    ck_assert(mmu_init(m, pm, 0, "skylake", TLB_MODEL_FAST, &err));
+    mmu_set_cr0(m, 1);
+    struct xlate x;
+    ck_assert(mmu_translate(m, 0xa000, ACC_READ, &x));
+    ck_assert_uint_eq(m->fast[FAST_SUP].e[ACC_READ][10].tag, 0xa000);
+    struct dev d = { 0 };
+    ck_assert(physmem_add_mmio(pm, 0xa000, 0x1000, dev_rd, dev_wr, &d, "late"));
+    ck_assert_uint_eq(m->fast[FAST_SUP].e[ACC_READ][10].tag, FAST_TAG_INVALID);
+    ck_assert(mmu_translate(m, 0xa000, ACC_READ, &x));
+    ck_assert_uint_eq(m->fast[FAST_SUP].e[ACC_READ][10].tag, FAST_TAG_INVALID);
+    mmu_destroy(m);
+    free(m);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("physmem");
@@ -221,6 +242,7 @@ static Suite *suite(void)
     tcase_add_test(t, rom_regions);
     tcase_add_test(t, code_marks_hook_and_listeners);
     tcase_add_test(t, fast_write_entries_dropped_when_page_becomes_code);
+    tcase_add_test(t, new_region_drops_fast_entries);
     suite_add_tcase(s, t);
     return s;
 }
