@@ -96,18 +96,14 @@ void mmu_destroy(struct mmu *m);
  * Returns true and fills x->pa, x->cost on success; false with x->pf_err on a #PF.
  * Fills the modelled TLB (and the fast cache when the page is plain RAM). */
 bool mmu_translate(struct mmu *m, uint64_t la, enum mmu_access acc, struct xlate *x);
-
-/* Translate as an access at privilege cpl whatever the current CPL.  cpl < 3 means an
- * implicit supervisor access (GDT/IDT/TSS, delivery pushes): SMAP applies regardless
- * of RFLAGS.AC, and #PF has U=0 (SDM 4.6).  Counted like any lookup; never fills the
- * fast cache. */
-bool mmu_translate_as(struct mmu *m, uint64_t la, enum mmu_access acc, unsigned cpl, struct xlate *x);
 /* (Added by D for cpu/mem.c.)  Like mmu_translate, but as an access at privilege cpl
  * instead of m->cpl: cpl 0 is an *implicit supervisor* access (GDT/LDT/IDT/TSS reads,
  * descriptor accessed/busy-bit writes, stack pushes during delivery to CPL 0), which
  * SDM Vol. 3A 4.6 checks as supervisor whatever the CPL, with SMAP applying to user
  * pages regardless of RFLAGS.AC.  It must not fill the fast cache of another
- * privilege context (m->fast_cur belongs to m->cpl). */
+ * privilege context (m->fast_cur belongs to m->cpl).
+ * (mmu: cpl 1..2 are implicit supervisor accesses too; cpl 3 is a user access; the
+ * lookup is counted like any other and never fills the fast cache.) */
 bool mmu_translate_as(struct mmu *m, uint64_t la, enum mmu_access acc, unsigned cpl, struct xlate *x);
 
 /* Control-state changes: each performs the SDM-minimum invalidation and counts it. */
