@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Build hvemu from scratch in build/ and run every test (unit, guest, diff, qemu).
+# Build hvemu from scratch and run every test: unit, guest, diff, qemu (and later
+# labels).  Then rebuild with the fast-cache/TLB invariant checked on every access
+# (HVEMU_CHECK_INVARIANT) and run the guest tests again under it.
+# Extra arguments go to the first ctest run (e.g. -L unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)"
-ctest --test-dir build --output-on-failure -j"$(nproc)" "$@"
+cmake --build build -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs" "$@"
+
+cmake -S . -B build-invariant -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHVEMU_CHECK_INVARIANT=ON >/dev/null
+cmake --build build-invariant -j"$jobs"
+ctest --test-dir build-invariant --output-on-failure -j"$jobs" -L guest
