@@ -189,6 +189,24 @@ static const struct op_row *vex_row(struct dctx *d, unsigned vex_bytes, unsigned
     return &row_ud_modrm;
 }
 
+/* insn.oreg[n] for the accessors' fast path: register operands whose number alone
+ * names them (not AH..BH, which byte operands 4..7 mean without REX), and immediates. */
+static uint8_t fast_reg(const struct insn *out, unsigned k, bool byte_norex)
+{
+    unsigned r;
+    switch (k) {
+    case OPK_REG:   r = out->reg; break;
+    case OPK_RM:    if (out->mod != 3) return 0; r = out->rm; break;
+    case OPK_OPREG: r = out->rm; break;
+    case OPK_ACC:   r = RAX; break;
+    case OPK_IMM:   return OREG_IMM;
+    default:        return 0;
+    }
+    if (byte_norex && r >= 4 && r < 8)
+        return 0;
+    return (uint8_t)(r + 1);
+}
+
 static int decode_body(struct dctx *d, struct insn *out, enum cpu_mode mode, unsigned *hid_out)
 {
     const bool is64 = mode == MODE_LONG64;
@@ -374,6 +392,7 @@ opcode:;
             out->rm = (uint8_t)((op & 7) | (rex & 1) << 3);
         if (k == OPK_MEM && out->mod == 3)
             err = 1;                 /* memory-only operand in register form: #UD */
+        out->oreg[n] = fast_reg(out, k, OPS_SZ(s) == SZ_B && !(pfx & PFX_REX));
 
         unsigned im = OPS_IM(s), nb = 0;
         bool sx = false;

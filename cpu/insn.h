@@ -53,6 +53,9 @@ enum opnd_kind {
 #define IF_MEM        (1u << 2)   /* has a memory operand */
 #define IF_BYTEOP     (1u << 3)   /* operand size is 1 (the 'b' forms) */
 
+/* insn.oreg: operand n is the immediate */
+#define OREG_IMM 0x20
+
 /* Special values of insn.base / insn.index */
 #define EA_NONE 0xff
 #define EA_RIP  0x10              /* base = RIP (of the next instruction) */
@@ -77,6 +80,8 @@ struct insn {
     uint8_t  flags;      /* IF_* */
     uint8_t  opnd[3];    /* enum opnd_kind of operands 0 (destination), 1, 2 */
     uint8_t  cond;       /* condition code 0..15 for Jcc/SETcc/CMOVcc (low opcode nibble) */
+    uint8_t  oreg[3];    /* operand n is plain register oreg-1 (never AH..BH), OREG_IMM, or 0:
+                          * "look at opnd[n]" — the accessors' fast path (cpu/operand.h) */
     uint16_t cost;       /* base cycles from the timing table (cpu/timing.c) */
 };
 

@@ -75,52 +75,31 @@ static inline uint64_t insn_ea(struct cpu *c, const struct insn *i, unsigned siz
     return seg_linear(c, i->seg, off, size, acc);
 }
 
-/* Read operand n (0..2) at size bytes. */
+/* The operand kinds the fast path below does not cover (memory, moffs, AH..BH, CL,
+ * DX, ...): cpu/operand.c. */
+uint64_t opnd_read_generic(struct cpu *c, const struct insn *i, unsigned n, unsigned size);
+void opnd_write_generic(struct cpu *c, const struct insn *i, unsigned n, unsigned size, uint64_t v);
+
+/* Read operand n (0..2) at size bytes.  Plain registers and immediates (insn.oreg,
+ * filled by the decoder) take two compares; everything else goes out of line. */
 static inline uint64_t opnd_read_sz(struct cpu *c, const struct insn *i, unsigned n, unsigned size)
 {
-    bool rex = i->pfx & PFX_REX;
-    switch (i->opnd[n]) {
-    case OPK_REG:   return gpr_read(c, i->reg, size, rex);
-    case OPK_RM:
-        if (i->mod == 3)
-            return gpr_read(c, i->rm, size, rex);
-        /* fall through */
-    case OPK_MEM:   return mem_read(c, insn_ea(c, i, size, ACC_READ), size);
-    case OPK_IMM:   return i->imm & size_mask(size);
-    case OPK_ACC:   return gpr_read(c, RAX, size, rex);
-    case OPK_OPREG: return gpr_read(c, i->rm, size, rex);
-    case OPK_ONE:   return 1;
-    case OPK_CL:    return c->gpr[RCX] & 0xff;
-    case OPK_DX:    return c->gpr[RDX] & 0xffff;
-    case OPK_MOFFS: {
-        uint64_t off = i->imm & size_mask(i->asize);
-        return mem_read(c, seg_linear(c, i->seg, off, size, ACC_READ), size);
-    }
-    default:        cpu_raise_ud(c);
-    }
+    unsigned r = i->oreg[n];
+    if (likely(r - 1u < 16u))
+        return c->gpr[r - 1] & size_mask(size);
+    if (r == OREG_IMM)
+        return i->imm & size_mask(size);
+    return opnd_read_generic(c, i, n, size);
 }
 
 static inline void opnd_write_sz(struct cpu *c, const struct insn *i, unsigned n, unsigned size, uint64_t v)
 {
-    bool rex = i->pfx & PFX_REX;
-    switch (i->opnd[n]) {
-    case OPK_REG:   gpr_write(c, i->reg, size, v, rex); return;
-    case OPK_RM:
-        if (i->mod == 3) {
-            gpr_write(c, i->rm, size, v, rex);
-            return;
-        }
-        /* fall through */
-    case OPK_MEM:   mem_write(c, insn_ea(c, i, size, ACC_WRITE), v, size); return;
-    case OPK_ACC:   gpr_write(c, RAX, size, v, rex); return;
-    case OPK_OPREG: gpr_write(c, i->rm, size, v, rex); return;
-    case OPK_MOFFS: {
-        uint64_t off = i->imm & size_mask(i->asize);
-        mem_write(c, seg_linear(c, i->seg, off, size, ACC_WRITE), v, size);
+    unsigned r = i->oreg[n];
+    if (likely(r - 1u < 16u)) {
+        gpr_write(c, r - 1, size, v, true);
         return;
     }
-    default:        cpu_raise_ud(c);
-    }
+    opnd_write_generic(c, i, n, size, v);
 }
 
 static inline uint64_t opnd_read(struct cpu *c, const struct insn *i, unsigned n)
