@@ -266,11 +266,11 @@ opcode:;
                 row = sp == SP_ESC_0F38 ? &row_ud_modrm : &row_ud_modrm_ib;
         } else if (sp == SP_VEX3 || sp == SP_VEX2 || sp == SP_EVEX) {
             /* Outside 64-bit mode these are LES/LDS/BOUND unless the next byte has
-             * mod = 11 (SDM Vol. 2 2.3.5); we implement neither form. */
+             * mod = 11 (SDM Vol. 2 2.3.5). */
             TRY(c = get(d));     /* peek at the first payload byte */
             d->pos--;
             if (!is64 && (c >> 6) != 3) {
-                row = &row_ud_modrm;    /* LES/LDS/BOUND Gv,Mp */
+                row = &op_les_lds_bound[sp - SP_VEX3];    /* LES/LDS/BOUND Gv,M */
                 break;
             }
             unsigned n = sp == SP_VEX2 ? 1 : sp == SP_VEX3 ? 2 : 3;
@@ -513,6 +513,8 @@ static const struct op_row *row_of(const struct insn *i)
     if (row->kind == ROW_SPECIAL) {
         if (row->arg == SP_XOP)
             return &op_groups1[G1A_8F][0];
+        if (row->arg >= SP_VEX3 && row->arg <= SP_EVEX)     /* decoded: so not VEX/EVEX */
+            return &op_les_lds_bound[row->arg - SP_VEX3];
         row = special_row(row->arg, i->fn == h_movsxd, i->fn == h_xchg, i->pfx & PFX_REP);
     }
     if (row->kind == ROW_GROUP)

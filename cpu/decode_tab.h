@@ -158,6 +158,7 @@ extern const struct op_row op_0f01_reg[64];
 extern const struct op_row op_0f38_66_82;    /* INVPCID */
 extern const struct op_row op_f3sel[3][2];   /* [SP_F3_B8..SP_F3_BD - SP_F3_B8][no F3 / F3] */
 extern const struct op_row op_nop90[3];      /* NOP, PAUSE, XCHG */
-extern const struct op_row op_63[2];         /* ARPL (#UD here), MOVSXD */
+extern const struct op_row op_63[2];         /* ARPL, MOVSXD */
+extern const struct op_row op_les_lds_bound[3]; /* [SP_VEX3/SP_VEX2/SP_EVEX - SP_VEX3] outside 64-bit mode */
 
 #endif

@@ -1,7 +1,7 @@
 /* The one-byte opcode map and its ModRM groups, in SDM operand notation
  * (SDM Vol. 2 Appendix A, Tables A-2 and A-6).  Row format: cpu/decode_tab.h.
- * Encodings without a handler in cpu/handlers.h (BCD adjust, PUSHA/POPA, BOUND,
- * ARPL, LES/LDS, x87...) are UDROWs: their length is decoded, they raise #UD.
+ * Encodings without a handler in cpu/handlers.h (x87...) are UDROWs: their
+ * length is decoded, they raise #UD.
  */
 #include "cpu/decode_tab.h"
 
@@ -30,16 +30,16 @@ const struct op_row op_map1[256] = {
     ROWN(0x1f, "pop", pop_sreg, SFIX(SEG_DS), __, __, R_I64 | R_END),
     ALU6(0x20, and, R_LOCK),
     PREFIX(0x26),
-    UDROW(0x27, "daa", __, __, R_I64),
+    ROW(0x27, daa, __, __, __, R_I64),
     ALU6(0x28, sub, R_LOCK),
     PREFIX(0x2e),
-    UDROW(0x2f, "das", __, __, R_I64),
+    ROW(0x2f, das, __, __, __, R_I64),
     ALU6(0x30, xor, R_LOCK),
     PREFIX(0x36),
-    UDROW(0x37, "aaa", __, __, R_I64),
+    ROW(0x37, aaa, __, __, __, R_I64),
     ALU6(0x38, cmp, 0),
     PREFIX(0x3e),
-    UDROW(0x3f, "aas", __, __, R_I64),
+    ROW(0x3f, aas, __, __, __, R_I64),
     /* 40-4F: INC/DEC outside 64-bit mode; REX prefixes in it (handled in decode.c). */
     ROW(0x40, inc, Zv, __, __, 0), ROW(0x41, inc, Zv, __, __, 0),
     ROW(0x42, inc, Zv, __, __, 0), ROW(0x43, inc, Zv, __, __, 0),
@@ -57,8 +57,8 @@ const struct op_row op_map1[256] = {
     ROW(0x5a, pop, Zv, __, __, R_D64), ROW(0x5b, pop, Zv, __, __, R_D64),
     ROW(0x5c, pop, Zv, __, __, R_D64), ROW(0x5d, pop, Zv, __, __, R_D64),
     ROW(0x5e, pop, Zv, __, __, R_D64), ROW(0x5f, pop, Zv, __, __, R_D64),
-    UDROW(0x60, "pusha", __, __, R_I64),
-    UDROW(0x61, "popa", __, __, R_I64),
+    ROW(0x60, pusha, __, __, __, R_I64),
+    ROW(0x61, popa, __, __, __, R_I64),
     SPECIAL(0x62, SP_EVEX),
     SPECIAL(0x63, SP_63),
     PREFIX(0x64), PREFIX(0x65), PREFIX(0x66), PREFIX(0x67),
@@ -147,9 +147,9 @@ const struct op_row op_map1[256] = {
     ROW(0xce, into, __, __, __, R_I64 | R_BR),
     ROW(0xcf, iret, __, __, __, R_BR | R_END),
     GROUP(0xd0, G2_D0), GROUP(0xd1, G2_D1), GROUP(0xd2, G2_D2), GROUP(0xd3, G2_D3),
-    UDROW(0xd4, "aam", Ib, __, R_I64),
-    UDROW(0xd5, "aad", Ib, __, R_I64),
-    UDROW(0xd6, "salc", __, __, R_I64),
+    ROW(0xd4, aam, Ib, __, __, R_I64),
+    ROW(0xd5, aad, Ib, __, __, R_I64),
+    ROW(0xd6, salc, __, __, __, R_I64),
     ROW(0xd7, xlat, Xb, __, __, 0),
     /* D8-DF: x87 escapes, every form has a ModRM (SDM Vol. 2 A.4). */
     UDROW(0xd8, "x87", M, __, R_MODRM), UDROW(0xd9, "x87", M, __, R_MODRM),
@@ -244,7 +244,17 @@ const struct op_row op_nop90[3] = {
     ROW(2, xchg, Zv, rAX, __, 0),
 };
 
+/* C4, C5, 62 outside 64-bit mode with a memory ModRM (SDM Vol. 2 2.3.5; the
+ * decoder picks these in the SP_VEX3/SP_VEX2/SP_EVEX special).  LES/LDS reload a
+ * segment register: end the block. */
+_Static_assert(SP_VEX2 == SP_VEX3 + 1 && SP_EVEX == SP_VEX3 + 2, "op_les_lds_bound order");
+const struct op_row op_les_lds_bound[3] = {
+    ROWN(0, "les", lfp, Gv, M, __, R_END),
+    ROWN(1, "lds", lfp, Gv, M, __, R_END),
+    ROW(2, bound, Gv, M, __, 0),
+};
+
 const struct op_row op_63[2] = {
-    UDROW(0, "arpl", Ew, Gw, 0),
+    ROW(0, arpl, Ew, Gw, __, 0),
     ROW(1, movsxd, Gv, Ed, __, R_O64),
 };

@@ -8,7 +8,7 @@
  * 6.15 (Table 6-5) using c->exc_nesting: #DF, and a triple fault (a clean stop with
  * CPU_EXIT_SHUTDOWN) when #DF delivery itself faults.
  *
- * Not modelled: task gates and task switches (#GP on the gate), virtual-8086 mode,
+ * Not modelled: task gates and task switches (a clean stop, cpu/gates.h), virtual-8086 mode,
  * NMI blocking until IRET, RF in fault frames.
  */
 #include <inttypes.h>
@@ -17,6 +17,7 @@
 #include "cpu/exception.h"
 #include "cpu/env.h"
 #include "cpu/flags.h"
+#include "cpu/gates.h"
 #include "cpu/mem.h"
 #include "cpu/seg.h"
 
@@ -86,11 +87,17 @@ static void frame_write(struct cpu *c, uint64_t la, uint64_t v, unsigned size, u
 }
 
 /* Linear address of SS-relative offset off for a frame of size bytes in segment ss
- * (legacy protected and real mode): the expand-up limit check of 5.3, #SS(err). */
+ * (legacy protected and real mode): the limit checks of 5.3, expand-down included
+ * (valid offsets limit+1 .. FFFFh or FFFFFFFFh by the B bit), #SS(err). */
 static uint64_t frame_la(struct cpu *c, const struct segment *ss, uint64_t off, unsigned size, uint32_t err)
 {
-    if (!(ss->attr & ST_EXPDOWN) && off + size - 1 > ss->limit)
+    if (ss->attr & ST_EXPDOWN) {
+        uint64_t upper = (ss->attr & SEG_ATTR_DB) ? 0xffffffffull : 0xffffull;
+        if (off <= ss->limit || off + size - 1 > upper)
+            cpu_raise(c, EXC_SS, err);
+    } else if (off + size - 1 > ss->limit) {
         cpu_raise(c, EXC_SS, err);
+    }
     return (ss->base + off) & 0xffffffffull;
 }
 
@@ -161,8 +168,10 @@ static void deliver_prot(struct cpu *c, const struct event *ev)
         cpu_raise(c, EXC_GP, idt_err);
     uint64_t g = mem_read_sys(c, (c->idtr.base + (uint64_t)ev->vec * 8) & 0xffffffffull, 8);
     unsigned type = (g >> 40) & 0x1f;        /* includes S, which must be 0 */
+    if (type == DT_TASKGATE && (g & (1ull << 47)))
+        cpu_stop_unsupported(c, "task gate in the IDT for vector %d: hardware task switch", ev->vec);
     if (type != DT_INTGATE && type != DT_TRAPGATE && type != DT_INTGATE16 && type != DT_TRAPGATE16)
-        cpu_raise(c, EXC_GP, idt_err);       /* task gates are not supported */
+        cpu_raise(c, EXC_GP, idt_err);
     if (ev->software && ((g >> 45) & 3) < c->cpl)
         cpu_raise(c, EXC_GP, idt_err);
     if (!(g & (1ull << 47)))

@@ -96,6 +96,10 @@ static void step_uncached(struct cpu *c, uint64_t la, uint64_t pa)
     struct insn in;
     bool armed = c->intr_shadow != 0;
     decode_uncached(c, la, pa, &in);
+    /* SDM Vol. 3A 5.3: outside 64-bit mode every byte fetched must lie within the
+     * CS limit (#GP(0)); run_loop sends instructions near the limit here. (E) */
+    if (c->mode != MODE_LONG64 && c->rip + in.len - 1 > c->seg[SEG_CS].limit)
+        cpu_raise_gp0(c);
     exec_insn(c, &in);
     if (c->attention | c->intr_shadow)
         after_insn(c, &armed);
@@ -150,8 +154,17 @@ static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
             return why;
         if (c->cycles >= end)
             return CPU_EXIT_BUDGET;
-        uint64_t la = fetch_la(c);
         c->insn_rip = c->rip;           /* a fetch fault reports this instruction */
+        /* Within a page of the CS limit (outside 64-bit mode), step one checked
+         * instruction at a time: a block may not run past the limit. (E) */
+        if (unlikely(c->mode != MODE_LONG64) && c->rip + PAGE_SIZE > c->seg[SEG_CS].limit) {
+            if (c->rip > c->seg[SEG_CS].limit)
+                cpu_raise_gp0(c);
+            uint64_t la = fetch_la(c);
+            step_uncached(c, la, mem_fetch_phys(c, la));
+            continue;
+        }
+        uint64_t la = fetch_la(c);
         const struct block *b = NULL;
         /* Fast path: the fetch entry of the fast cache (backed by the modelled ITLB,
          * DESIGN.md §3) gives the host address, which keys the block directly. */

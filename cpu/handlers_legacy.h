@@ -3,6 +3,9 @@
 #ifndef HVEMU_CPU_HANDLERS_LEGACY_H
 #define HVEMU_CPU_HANDLERS_LEGACY_H
 
-#define HVEMU_HANDLERS_LEGACY(X)
+#define HVEMU_HANDLERS_LEGACY(X) \
+    /* cpu/ops_legacy.c; lfp = LES/LDS/LSS/LFS/LGS by opcode */ \
+    X(pusha) X(popa) X(daa) X(das) X(aaa) X(aas) X(aam) X(aad) X(salc) \
+    X(bound) X(arpl) X(lfp)
 
 #endif

@@ -2,12 +2,12 @@
  * LTR/STR, MOV/PUSH/POP Sreg, LAR/LSL/VERR/VERW, and the far transfers JMP/CALL
  * ptr16:xx / m16:xx and RETF (SDM Vol. 2 for each; protection rules Vol. 3A ch. 5).
  *
- * Call gates, task gates and TSS targets of far transfers are not supported: they
- * raise #GP(selector), which is what a guest would see for a descriptor of the wrong
- * type.  The guests we run (Linux, multiboot test kernels) use none of them.
+ * A far JMP/CALL to a system descriptor (call gate, task gate, TSS) goes to
+ * cpu/gates.c: call gates are emulated, task switches stop the VP cleanly.
  */
 #include "cpu/exception.h"
 #include "cpu/flags.h"
+#include "cpu/gates.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
 #include "cpu/seg.h"
@@ -324,6 +324,10 @@ void h_jmpf(struct cpu *c, const struct insn *i)
         c->rip = off;
         return;
     }
+    if (gate_is_system(c, sel)) {
+        gate_far_transfer(c, sel, false);       /* call gate, or a task switch (stop) */
+        return;
+    }
     bool to64;
     uint64_t d = far_code(c, sel, off, &to64);
     c->rip = off;
@@ -337,6 +341,10 @@ void h_callf(struct cpu *c, const struct insn *i)
     uint16_t sel;
     uint64_t off;
     far_operand(c, i, &sel, &off);
+    if (!real_like(c) && gate_is_system(c, sel)) {
+        gate_far_transfer(c, sel, true);
+        return;
+    }
     unsigned os = i->osize;
     unsigned asz = stack_addr_size(c);
     uint64_t sp1 = (c->gpr[RSP] - os) & size_mask(asz);

@@ -9,6 +9,7 @@
 #include "cpu/env.h"
 #include "cpu/exception.h"
 #include "cpu/flags.h"
+#include "cpu/gates.h"
 #include "cpu/handlers.h"
 #include "cpu/io.h"
 #include "cpu/operand.h"
@@ -112,14 +113,16 @@ static void iret_real(struct cpu *c, unsigned osize)
     c->rip = ip;
 }
 
-/* Protected-mode and IA-32e IRET without task return (NT with a task switch is not
- * supported: #GP(0)). */
+/* Protected-mode and IA-32e IRET without task return (a legacy-mode IRET with NT
+ * = 1 would switch tasks: a clean stop, see cpu/gates.h). */
 static void iret_prot(struct cpu *c, unsigned osize)
 {
     bool long64 = c->mode == MODE_LONG64;
     bool lma = (c->efer & EFER_LMA) != 0;
+    if ((c->rflags & FL_NT) && lma)
+        cpu_raise_gp0(c);                       /* IA-32e: SDM IRET "IF EFLAGS.NT = 1: #GP(0)" */
     if (c->rflags & FL_NT)
-        cpu_raise_gp0(c);                       /* IA-32e: always #GP; legacy: task return, unsupported */
+        cpu_stop_unsupported(c, "IRET with NT = 1: return from a nested task (hardware task switch)");
 
     uint64_t rip = stack_peek(c, 0, osize);
     uint16_t cs_sel = (uint16_t)stack_peek(c, osize, osize);

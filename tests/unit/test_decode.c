@@ -56,7 +56,7 @@ static const struct lcase cases[] = {
     C(M64, 4, h_movzx, 0x0f, 0xb6, 0x04, 0x24),
     C(M64, 4, h_movsx, 0x48, 0x0f, 0xbf, 0xc1),
     C(M64, 3, h_movsxd, 0x48, 0x63, 0xc1),
-    C(M32, 2, h_ud, 0x63, 0xc1),                                /* arpl: not implemented */
+    C(M32, 2, h_arpl, 0x63, 0xc1),                              /* arpl cx, ax */
     C(M64, 3, h_imul3, 0x6b, 0xc0, 0x05),
     C(M64, 6, h_imul3, 0x69, 0xc0, 1, 2, 3, 4),
     C(M64, 3, h_imul2, 0x0f, 0xaf, 0xc1),
@@ -226,7 +226,7 @@ static const struct lcase cases[] = {
     C(M64, 4, h_ud, 0xc5, 0xf8, 0x28, 0xc1),                    /* vmovaps (VEX2) */
     C(M64, 6, h_ud, 0xc4, 0xe3, 0x79, 0x0f, 0xc1, 0x04),        /* vpalignr (VEX3 map 3, Ib) */
     C(M64, 3, h_ud, 0xc5, 0xf8, 0x77),                          /* vzeroupper */
-    C(M32, 2, h_ud, 0xc5, 0x00),                                /* lds: not implemented */
+    C(M32, 2, h_lfp, 0xc5, 0x00),                               /* lds eax, [eax] */
     /* LOCK rules */
     C(M64, 3, h_add, 0xf0, 0x01, 0x08),                         /* lock add [rax], ecx */
     C(M64, 3, h_ud, 0xf0, 0x01, 0xc8),                          /* register destination */
