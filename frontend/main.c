@@ -186,7 +186,7 @@ int main(int argc, char **argv)
     uart_set_output(p->uart, serial_out);
 
     /* 5. Run. */
-    struct sched_limits lim = { .max_insns = o.max_insns, .max_cycles = o.max_cycles };
+    struct sched_limits lim = { .max_insns = o.max_insns, .max_cycles = o.max_cycles, .quantum = o.quantum };
     double t0 = now_seconds();
     int status = sched_run(p, &lim, stderr);
     double wall = now_seconds() - t0;

@@ -189,7 +189,7 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
 
         static const char *const with_value[] = {
             "kernel", "append", "initrd", "m", "smp", "serial", "display", "device", "tlb",
-            "tlb-model", "stats", "cpu-freq", "max-insns", "max-cycles", NULL };
+            "tlb-model", "stats", "cpu-freq", "max-insns", "max-cycles", "quantum", NULL };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
             known |= strcmp(name, with_value[k]) == 0;
@@ -244,6 +244,10 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
         } else if (!strcmp(name, "max-cycles")) {
             if (!parse_count(v, &o->max_cycles) || o->max_cycles == 0)
                 return fail(err, errlen, "-max-cycles %s: expected a positive count (e.g. 3000000000 or 3G)", v);
+        } else if (!strcmp(name, "quantum")) {
+            /* Upper bound 1G: a larger slice would let one VP run seconds ahead. */
+            if (!parse_count(v, &o->quantum) || o->quantum == 0 || o->quantum > 1000000000ull)
+                return fail(err, errlen, "-quantum %s: expected a cycle count from 1 to 1G (e.g. 4096)", v);
         }
     }
     if (!o->kernel)
@@ -329,6 +333,8 @@ void options_print_help(FILE *f)
 "  -max-insns N          stop after N instructions (all VPs together); K/M/G suffixes\n"
 "                        are decimal\n"
 "  -max-cycles N         stop when virtual time reaches N cycles\n"
+"  -quantum N            scheduler time slice in cycles (default 4096): the runnable VP\n"
+"                        with the lowest cycle count runs at most N cycles at a time\n"
 "\n"
 "  -h, --help            this text\n"
 "  --version             the version\n"

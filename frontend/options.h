@@ -41,6 +41,7 @@ struct options {
     const char *stats_path;
     uint64_t cpu_freq_hz;
     uint64_t max_insns, max_cycles;
+    uint64_t quantum;               /* 0: SCHED_DEFAULT_QUANTUM */
 };
 
 /* Fill o from argv.  False with a one-line reason in err (exit status 2). */

@@ -6,6 +6,7 @@
 #include "devices/uart16550.h"
 #include "devices/fw_cfg.h"
 #include "devices/debug_exit.h"
+#include "hv/interrupts.h"
 
 #include "cpu/block.h"
 
@@ -42,21 +43,36 @@ static void env_io_out(void *opaque, struct cpu *c, uint16_t port, uint32_t val,
  * with later issues): the CPU raises #GP(0), as on hardware without them. */
 static bool env_msr_read(void *opaque, struct cpu *c, uint32_t msr, uint64_t *val)
 {
+    bool ok;
+    if (intr_msr_read(opaque, c, msr, val, &ok))
+        return ok;
     return false;
 }
 
 static bool env_msr_write(void *opaque, struct cpu *c, uint32_t msr, uint64_t val)
 {
+    bool ok;
+    if (intr_msr_write(opaque, c, msr, val, &ok))
+        return ok;
     return false;
 }
 
-/* cpuid, hypercall, intr_ack, nmi_ack, tpr_write: NULL for now, i.e. a plain PC
+static void env_cpuid(void *opaque, struct cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+    intr_cpuid(opaque, c, leaf, subleaf, out);     /* x2APIC, TSC-deadline */
+}
+
+/* hypercall: NULL for now, i.e. a plain PC
  * with no hypervisor leaves, VMCALL -> #UD and no interrupt controller. */
 const struct cpu_env partition_cpu_env = {
     .io_in = env_io_in,
     .io_out = env_io_out,
     .msr_read = env_msr_read,
     .msr_write = env_msr_write,
+    .cpuid = env_cpuid,
+    .intr_ack = intr_env_ack,
+    .nmi_ack = intr_env_nmi_ack,
+    .tpr_write = intr_env_tpr_write,
 };
 
 /* --- construction -------------------------------------------------------------- */
@@ -121,6 +137,8 @@ struct partition *partition_new(const struct partition_config *cfg, char *err, s
         fail(err, errlen, "cannot set up fw_cfg");
         goto out_free;
     }
+    if (!intr_init(p, err, errlen))
+        goto out_free;
     return p;
 
 out_free:
@@ -132,6 +150,7 @@ void partition_free(struct partition *p)
 {
     if (!p)
         return;
+    intr_free(p);
     for (unsigned i = 0; i < p->nr_vps; i++)
         mmu_destroy(&p->vps[i].mmu);
     free(p->vps);

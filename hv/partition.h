@@ -38,6 +38,7 @@ struct io_bus;
 struct uart16550;
 struct fw_cfg;
 struct debug_exit;
+struct intr;
 
 enum vp_state {
     VP_RUNNABLE,
@@ -71,6 +72,7 @@ struct partition {
     unsigned nr_vps;
     struct vp *vps;                 /* nr_vps entries; VP 0 is the bootstrap processor */
     struct vp *running;             /* the VP inside cpu_run, or NULL */
+    struct intr *intr;              /* local APICs and interrupt routing (hv/interrupts.c) */
 
     struct uart16550 *uart;
     struct fw_cfg *fw_cfg;

@@ -2,15 +2,17 @@
 #include "hv/sched.h"
 #include "hv/partition.h"
 #include "cpu/block.h"
+#include "hv/interrupts.h"
 
 #include <stdarg.h>
 #include <string.h>
 
-/* An interrupt a halted VP could take.  There is no interrupt controller before
- * issue 3, so nothing can wake a halted VP yet; this is where the PIC/APIC hook in. */
+/* An interrupt a halted VP could take (its APIC has a deliverable vector and
+ * IF = 1, or an NMI).  Interrupts sent while the VP is halted wake it at once
+ * (hv/interrupts.c); this catches what device events left pending. */
 static bool vp_has_pending_interrupt(struct partition *p, struct vp *v)
 {
-    return false;
+    return intr_vp_wakeable(p, v);
 }
 
 static int stop(struct partition *p, int status, FILE *diag, const char *fmt, ...)

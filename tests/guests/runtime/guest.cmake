@@ -19,18 +19,20 @@ set(HVEMU_GUEST_CFLAGS
 function(_hvemu_guest_compile src obj)
   add_custom_command(OUTPUT ${obj}
     COMMAND ${HVEMU_GUEST_CC} ${HVEMU_GUEST_CFLAGS} -c ${src} -o ${obj}
-    DEPENDS ${src} ${HVEMU_GUEST_RT_DIR}/rt.h
+    DEPENDS ${src} ${HVEMU_GUEST_RT_DIR}/rt.h ${HVEMU_GUEST_RT_DIR}/smp.h
     COMMENT "Guest CC ${src}" VERBATIM)
 endfunction()
 
 function(_hvemu_guest_runtime_objs outvar)
   set(dir ${CMAKE_CURRENT_BINARY_DIR}/guest-rt)
-  set(objs ${dir}/entry.o ${dir}/rt.o)
+  set(objs ${dir}/entry.o ${dir}/rt.o ${dir}/smp.o ${dir}/smp_tramp.o)
   get_property(done DIRECTORY PROPERTY HVEMU_GUEST_RT_DONE)
   if(NOT done)
     file(MAKE_DIRECTORY ${dir})
     _hvemu_guest_compile(${HVEMU_GUEST_RT_DIR}/entry.S ${dir}/entry.o)
     _hvemu_guest_compile(${HVEMU_GUEST_RT_DIR}/rt.c ${dir}/rt.o)
+    _hvemu_guest_compile(${HVEMU_GUEST_RT_DIR}/smp.c ${dir}/smp.o)
+    _hvemu_guest_compile(${HVEMU_GUEST_RT_DIR}/smp_tramp.S ${dir}/smp_tramp.o)
     string(MD5 h ${CMAKE_CURRENT_BINARY_DIR})
     string(SUBSTRING ${h} 0 8 h)
     add_custom_target(guest_rt_${h} DEPENDS ${objs})
