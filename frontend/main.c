@@ -144,6 +144,7 @@ int main(int argc, char **argv)
         .cpu_freq_hz = o.cpu_freq_hz,
         .nographic = o.nographic || o.display_none,
         .version_text = version_text,
+        .hyperv = o.hyperv,
     };
     struct partition *p = partition_new(&cfg, err, sizeof err);
     if (!p)

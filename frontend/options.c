@@ -3,6 +3,7 @@
 #include "frontend/options.h"
 #include "hv/partition.h"
 #include "hv/clock.h"
+#include "hv/hyperv.h"
 #include "devices/debug_exit.h"
 
 #include <ctype.h>
@@ -189,7 +190,8 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
 
         static const char *const with_value[] = {
             "kernel", "append", "initrd", "m", "smp", "serial", "display", "device", "tlb",
-            "tlb-model", "stats", "cpu-freq", "max-insns", "max-cycles", "quantum", NULL };
+            "tlb-model", "stats", "cpu-freq", "max-insns", "max-cycles", "quantum",
+            "hyperv", "tlb-lock", NULL };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
             known |= strcmp(name, with_value[k]) == 0;
@@ -248,6 +250,12 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
             /* Upper bound 1G: a larger slice would let one VP run seconds ahead. */
             if (!parse_count(v, &o->quantum) || o->quantum == 0 || o->quantum > 1000000000ull)
                 return fail(err, errlen, "-quantum %s: expected a cycle count from 1 to 1G (e.g. 4096)", v);
+        } else if (!strcmp(name, "hyperv")) {
+            if (!hv_parse_hyperv_option(v, &o->hyperv, err, errlen))     /* hv/hyperv_options.c */
+                return false;
+        } else if (!strcmp(name, "tlb-lock")) {
+            if (!hv_parse_tlb_lock_option(v, &o->hyperv, err, errlen))
+                return false;
         }
     }
     if (!o->kernel)
@@ -333,6 +341,13 @@ void options_print_help(FILE *f)
 "  -max-insns N          stop after N instructions (all VPs together); K/M/G suffixes\n"
 "                        are decimal\n"
 "  -max-cycles N         stop when virtual time reaches N cycles\n"
+"  -hyperv on|off|NAME=on|off|compat=kvm|tlfs[,...]\n"
+"                        the Hyper-V interface (default on, strict TLFS statuses); NAME:\n"
+"                        reftime tscpage frequencies tscinvariant xmm extgva tlbflush\n"
+"                        exmasks ipi vpregs (vpregs, i.e. AccessVpRegisters, is off)\n"
+"  -tlb-lock vp=V,at=C,for=D\n"
+"                        lock VP V's TLB from cycle C for D cycles (repeatable): flush\n"
+"                        hypercalls that target it suspend their caller until then\n"
 "  -quantum N            scheduler time slice in cycles (default 4096): the runnable VP\n"
 "                        with the lowest cycle count runs at most N cycles at a time\n"
 "\n"

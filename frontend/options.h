@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "mmu/mmu.h"
+#include "hv/hyperv.h"
 
 #define OPT_MIN_RAM   (2ull << 20)    /* a Multiboot kernel at 1 MiB needs RAM above it */
 #define OPT_MAX_RAM   (1ull << 40)    /* 1 TiB: beyond this the request is a typo */
@@ -42,6 +43,7 @@ struct options {
     uint64_t cpu_freq_hz;
     uint64_t max_insns, max_cycles;
     uint64_t quantum;               /* 0: SCHED_DEFAULT_QUANTUM */
+    struct hv_config hyperv;        /* -hyperv, -tlb-lock */
 };
 
 /* Fill o from argv.  False with a one-line reason in err (exit status 2). */

@@ -46,7 +46,7 @@ static bool env_msr_read(void *opaque, struct cpu *c, uint32_t msr, uint64_t *va
     bool ok;
     if (intr_msr_read(opaque, c, msr, val, &ok))
         return ok;
-    return false;
+    return hv_msr_read(((struct partition *)opaque)->hv, c, msr, val);
 }
 
 static bool env_msr_write(void *opaque, struct cpu *c, uint32_t msr, uint64_t val)
@@ -54,12 +54,18 @@ static bool env_msr_write(void *opaque, struct cpu *c, uint32_t msr, uint64_t va
     bool ok;
     if (intr_msr_write(opaque, c, msr, val, &ok))
         return ok;
-    return false;
+    return hv_msr_write(((struct partition *)opaque)->hv, c, msr, val);
 }
 
 static void env_cpuid(void *opaque, struct cpu *c, uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
     intr_cpuid(opaque, c, leaf, subleaf, out);     /* x2APIC, TSC-deadline */
+    hv_cpuid(((struct partition *)opaque)->hv, c, leaf, subleaf, out);     /* Hyper-V leaves */
+}
+
+static void env_hypercall(void *opaque, struct cpu *c)
+{
+    hv_hypercall(((struct partition *)opaque)->hv, c);
 }
 
 /* hypercall: NULL for now, i.e. a plain PC
@@ -70,6 +76,7 @@ const struct cpu_env partition_cpu_env = {
     .msr_read = env_msr_read,
     .msr_write = env_msr_write,
     .cpuid = env_cpuid,
+    .hypercall = env_hypercall,
     .intr_ack = intr_env_ack,
     .nmi_ack = intr_env_nmi_ack,
     .tpr_write = intr_env_tpr_write,
@@ -139,6 +146,13 @@ struct partition *partition_new(const struct partition_config *cfg, char *err, s
     }
     if (!intr_init(p, err, errlen))
         goto out_free;
+    p->hv = hv_new(p, &p->cfg.hyperv);
+    if (!p->hv) {
+        fail(err, errlen, "out of host memory for the Hyper-V interface");
+        goto out_free;
+    }
+    if (!hv_lock_schedule_init(p->hv, err, errlen))
+        goto out_free;
     return p;
 
 out_free:
@@ -151,6 +165,7 @@ void partition_free(struct partition *p)
     if (!p)
         return;
     intr_free(p);
+    hv_free(p->hv);
     for (unsigned i = 0; i < p->nr_vps; i++)
         mmu_destroy(&p->vps[i].mmu);
     free(p->vps);

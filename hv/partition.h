@@ -22,6 +22,7 @@
 #include "cpu/cpu.h"
 #include "mmu/mmu.h"
 #include "hv/clock.h"
+#include "hv/hyperv.h"
 
 #define HVEMU_EXIT_POWEROFF   0
 #define HVEMU_EXIT_HOST_ERROR 1
@@ -43,6 +44,7 @@ struct intr;
 enum vp_state {
     VP_RUNNABLE,
     VP_HALTED,          /* HLT: waits for an interrupt */
+    VP_SUSPENDED,       /* a flush caller waiting on TLB locks (hv/tlb_lock.c) */
     VP_WAIT_SIPI,       /* an AP before INIT/SIPI (the local APIC comes with issue 3) */
 };
 
@@ -61,6 +63,7 @@ struct partition_config {
     uint64_t cpu_freq_hz;           /* 0: CLOCK_DEFAULT_HZ */
     bool nographic;
     const char *version_text;       /* the content of fw_cfg "etc/hvemu/version" */
+    struct hv_config hyperv;        /* all-zero: the Hyper-V interface on, defaults */
 };
 
 struct partition {
@@ -73,6 +76,7 @@ struct partition {
     struct vp *vps;                 /* nr_vps entries; VP 0 is the bootstrap processor */
     struct vp *running;             /* the VP inside cpu_run, or NULL */
     struct intr *intr;              /* local APICs and interrupt routing (hv/interrupts.c) */
+    struct hyperv *hv;              /* the Hyper-V interface (hv/hyperv.h) */
 
     struct uart16550 *uart;
     struct fw_cfg *fw_cfg;

@@ -62,6 +62,11 @@ static int idle(struct partition *p, const struct sched_limits *lim, FILE *diag,
     uint64_t next = clock_next_deadline(&p->clock);
     bool any_halted = false, all_if_clear = true;
     for (unsigned i = 0; i < p->nr_vps; i++) {
+        if (p->vps[i].state == VP_SUSPENDED) {
+            any_halted = true;          /* a TLB unlock (a clock event) may wake it */
+            all_if_clear = false;
+            continue;
+        }
         if (p->vps[i].state != VP_HALTED)
             continue;
         any_halted = true;

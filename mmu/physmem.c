@@ -170,6 +170,21 @@ bool physmem_add_rom(struct physmem *pm, uint64_t base, const void *data, uint64
     return true;
 }
 
+/* (hv/) MMIO regions only: a ROM's host copy may still key decoded blocks. */
+bool physmem_remove_mmio(struct physmem *pm, uint64_t base)
+{
+    for (unsigned i = 0; i < pm->nregions; i++) {
+        struct region *r = &pm->regions[i];
+        if (r->base != base || r->rom)
+            continue;
+        memmove(r, r + 1, (pm->nregions - i - 1) * sizeof *r);
+        pm->nregions--;
+        map_changed(pm);
+        return true;
+    }
+    return false;
+}
+
 uint8_t *physmem_ram_page(struct physmem *pm, uint64_t gpa)
 {
     uint64_t page = gpa & ~(PAGE_SIZE - 1);

@@ -33,6 +33,9 @@ uint64_t physmem_ram_size(const struct physmem *pm);
 bool physmem_add_mmio(struct physmem *pm, uint64_t base, uint64_t size,
                       mmio_read_fn rd, mmio_write_fn wr, void *opaque, const char *name);
 bool physmem_add_rom(struct physmem *pm, uint64_t base, const void *data, uint64_t size, const char *name);
+/* (hv/, for the movable Hyper-V hypercall-page overlay.)  Remove the MMIO region that
+ * starts at base; RAM under it shows again.  False if no MMIO region starts there. */
+bool physmem_remove_mmio(struct physmem *pm, uint64_t base);
 
 /* Host pointer to the START of the 4 KiB page holding gpa if it is RAM (or ROM when
  * !write), else NULL (add gpa & 0xfff yourself).  With write = true on a page marked
