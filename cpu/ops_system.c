@@ -213,10 +213,13 @@ void h_iret(struct cpu *c, const struct insn *i)
 #define ATTR_STACK(dpl)  ((uint16_t)(SEG_ATTR_P | SEG_ATTR_S | ST_WRITE | ST_ACCESSED | \
                                      ((dpl) << 5) | SEG_ATTR_DB | SEG_ATTR_G))
 
-/* Intel: SYSCALL outside 64-bit mode is #UD (the AMD legacy-mode form is not modelled). */
+/* Intel: SYSCALL outside 64-bit mode is #UD.  AMD (APM Vol. 3 SYSCALL): from
+ * compatibility mode it enters the 64-bit kernel at IA32_CSTAR (the AMD
+ * legacy-mode form, EFER.LMA = 0, is not modelled: #UD). */
 void h_syscall(struct cpu *c, const struct insn *i)
 {
-    if (!(c->efer & EFER_SCE) || c->mode != MODE_LONG64)
+    bool compat = c->mode != MODE_LONG64 && (c->efer & EFER_LMA) && c->vendor_amd;
+    if (!(c->efer & EFER_SCE) || (c->mode != MODE_LONG64 && !compat))
         cpu_raise_ud(c);
     flags_materialise(c);
     uint64_t fl = c->rflags;
@@ -226,7 +229,7 @@ void h_syscall(struct cpu *c, const struct insn *i)
     c->rflags = (fl & ~c->msr.sfmask & ~(uint64_t)(FL_RF | FL_VM)) | FL_FIXED1;
     seg_set_flat(&c->seg[SEG_CS], sel & 0xfffc, ATTR_CODE64(0));
     seg_set_flat(&c->seg[SEG_SS], (uint16_t)((sel + 8) & 0xfffc), ATTR_STACK(0));
-    c->rip = c->msr.lstar;
+    c->rip = compat ? c->msr.cstar : c->msr.lstar;
     cpu_update_mode(c);
 }
 

@@ -601,6 +601,40 @@ END_TEST
 
 static void lm_setup(void) { tm = tm_new(16u << 20); c = &tm->cpu; }
 
+static void lm_enter_compat(void)
+{
+    c->seg[SEG_CS] = (struct segment){ .sel = TM_SEL_CODE32, .limit = 0xffffffffu,
+        .attr = ST_CODE | ST_READ | ST_ACCESSED | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G };
+    cpu_update_mode(c);
+}
+
+/* SYSCALL from compatibility mode: #UD on Intel (SDM Vol. 2 SYSCALL: "IF (CS.L != 1)
+ * ... THEN #UD"); on AMD it enters the 64-bit kernel at IA32_CSTAR with RCX = the
+ * next EIP (AMD APM Vol. 3 SYSCALL). */
+START_TEST(syscall_from_compat_mode)
+{
+    c->efer |= EFER_SCE;
+    c->msr.star = (0x18ull << 48) | ((uint64_t)TM_SEL_CODE64 << 32);
+    c->msr.lstar = 0x300000;
+    c->msr.cstar = 0x310000;
+    LOAD(TM_CODE_BASE, 0x0f, 0x05, 0xf4);
+    c->vendor_amd = false;
+    lm_enter_compat();
+    ck_assert_uint_eq(c->mode, MODE_PROT32);
+    tm_run(tm, TM_CODE_BASE, 1);
+    ck_assert_int_eq(tm_exception_vector(tm), EXC_UD);
+
+    c->vendor_amd = true;
+    lm_enter_compat();
+    c->gpr[RSP] = TM_STACK_TOP - 0x100;
+    tm_run(tm, TM_CODE_BASE, 1);
+    ck_assert_uint_eq(c->rip, 0x310000);
+    ck_assert_uint_eq(c->mode, MODE_LONG64);
+    ck_assert_uint_eq(c->seg[SEG_CS].sel, TM_SEL_CODE64);
+    ck_assert_uint_eq(c->gpr[RCX], TM_CODE_BASE + 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("modes");
@@ -629,6 +663,7 @@ static Suite *suite(void)
     t = tcase_create("long");
     tcase_add_checked_fixture(t, lm_setup, teardown);
     tcase_add_test(t, legacy_opcodes_ud_in_64bit);
+    tcase_add_test(t, syscall_from_compat_mode);
     suite_add_tcase(s, t);
     return s;
 }
