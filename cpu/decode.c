@@ -101,6 +101,23 @@ static const struct op_row *special_row(unsigned sp, bool is64, bool rexb, bool 
     }
 }
 
+/* An SSE/MMX row of op (0x1xx, 0x2xx, 0x3xx) by mandatory prefix (cpu/decode_tables_sse.c);
+ * an empty cell is #UD with a ModRM, plus Ib in 0F 3A and at 0F 70-73/C2/C4-C6. */
+static unsigned sse_column(unsigned pfx)
+{
+    return (pfx & PFX_REP) ? 2 : (pfx & PFX_REPNE) ? 3 : (pfx & PFX_OPSIZE) ? 1 : 0;
+}
+static const struct op_row *sse_row(unsigned op, unsigned pfx)
+{
+    unsigned map = op >> 8, b = op & 0xff;
+    const struct op_row *row = map == 1 ? &op_sse0f[b][sse_column(pfx)]
+                             : map == 2 ? &op_sse38[b][sse_column(pfx)] : &op_sse3a[b][sse_column(pfx)];
+    if (row->kind == ROW_OP)
+        return row;
+    bool ib = map == 3 || (map == 1 && ((b >= 0x70 && b <= 0x73) || b == 0xc2 || (b >= 0xc4 && b <= 0xc6)));
+    return ib ? &row_ud_modrm_ib : &row_ud_modrm;
+}
+
 /* ModRM (+SIB, +displacement) into out; regform: mod is ignored (MOV CR/DR). */
 static int parse_modrm(struct dctx *d, struct insn *out, unsigned modrm, unsigned rex,
                        bool is64, bool regform, bool *ss_default)
@@ -263,7 +280,9 @@ opcode:;
             if (op == 0x282 && (pfx & PFX_OPSIZE) && !(pfx & (PFX_REP | PFX_REPNE)))
                 row = &op_0f38_66_82;
             else
-                row = sp == SP_ESC_0F38 ? &row_ud_modrm : &row_ud_modrm_ib;
+                row = sse_row(op, pfx);
+        } else if (sp == SP_SSE) {
+            row = sse_row(op, pfx);
         } else if (sp == SP_VEX3 || sp == SP_VEX2 || sp == SP_EVEX) {
             /* Outside 64-bit mode these are LES/LDS/BOUND unless the next byte has
              * mod = 11 (SDM Vol. 2 2.3.5). */
@@ -392,6 +411,8 @@ opcode:;
             out->rm = (uint8_t)((op & 7) | (rex & 1) << 3);
         if (k == OPK_MEM && out->mod == 3)
             err = 1;                 /* memory-only operand in register form: #UD */
+        if ((fl & R_REGONLY) && (out->mod != 3 || (row->arg && !((row->arg >> ((modrm >> 3) & 7)) & 1))))
+            err = 1;                 /* register-only form with a memory operand or a bad /digit: #UD */
         out->oreg[n] = fast_reg(out, k, OPS_SZ(s) == SZ_B && !(pfx & PFX_REX));
 
         unsigned im = OPS_IM(s), nb = 0;
@@ -508,8 +529,12 @@ static const struct op_row *row_of(const struct insn *i)
         row = &op_map0f[op & 0xff];
     else if (op == 0x282)
         return &op_0f38_66_82;
+    else if (op < 0x400)
+        return sse_row(op, i->pfx);
     else
         return &row_undef;
+    if (row->kind == ROW_SPECIAL && row->arg == SP_SSE)
+        return sse_row(op, i->pfx);
     if (row->kind == ROW_SPECIAL) {
         if (row->arg == SP_XOP)
             return &op_groups1[G1A_8F][0];

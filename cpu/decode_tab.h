@@ -93,6 +93,8 @@ enum {
 #define R_REGFORM (1u << 9)   /* ModRM.mod ignored, always a register (MOV CR/DR: SDM Vol. 2 MOV-Control Registers) */
 #define R_UD      (1u << 10)  /* known encoding outside our ISA: length decoded, binds h_ud */
 #define R_NP      (1u << 11)  /* "NP": with 66/F2/F3 this is another (unimplemented) instruction */
+#define R_REGONLY (1u << 12)  /* ModRM.mod must be 3 (register-only forms: MOVMSKPS, PMOVMSKB, PSRLW imm...): else #UD;
+                                 * a non-zero row arg is then the mask of valid ModRM.reg digits (0F 71-73) */
 
 enum row_kind {
     ROW_NONE = 0,   /* undefined: h_ud */
@@ -142,6 +144,7 @@ enum {
     SP_VEX2,        /* C5: VEX2 likewise, else LDS */
     SP_EVEX,        /* 62: EVEX in 64-bit mode (or mod=11 in legacy), else BOUND */
     SP_XOP,         /* 8F: XOP when ModRM.reg != 0 (AMD), else POP Ev */
+    SP_SSE,         /* 0F xx SSE/MMX: row by mandatory prefix in op_sse0f (cpu/decode_tables_sse.c) */
 };
 
 /* The tables (cpu/decode_tables.c, cpu/decode_tables_0f.c). */
@@ -156,6 +159,8 @@ extern const struct op_row op_g15_reg[8];
 extern const struct op_row op_0f01_reg[64];
 /* 0F 38 and 0F 3A rows we implement (everything else: #UD with a ModRM). */
 extern const struct op_row op_0f38_66_82;    /* INVPCID */
+/* SSE/MMX rows by mandatory prefix [opcode][none, 66, F3, F2] (cpu/decode_tables_sse.c). */
+extern const struct op_row op_sse0f[256][4], op_sse38[256][4], op_sse3a[256][4];
 extern const struct op_row op_f3sel[3][2];   /* [SP_F3_B8..SP_F3_BD - SP_F3_B8][no F3 / F3] */
 extern const struct op_row op_nop90[3];      /* NOP, PAUSE, XCHG */
 extern const struct op_row op_63[2];         /* ARPL, MOVSXD */

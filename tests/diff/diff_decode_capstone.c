@@ -182,9 +182,10 @@ static const char *cs_quirk(const uint8_t *b, int our_len, const struct insn *i,
      * immediate is always 16 bits (SDM Vol. 2 RET). */
     if (ours && i->op == 0xc2 && (ps.has66 || ps.has67) && (ps.rex & 8))
         return "RET Iw with 66/67+REX.W";
-    /* The same mandatory-prefix rule for 66: INVPCID (66 0F 38 82) is "invalid" for
-     * Capstone when another legacy prefix follows the 66. */
-    if (ours && !cs_ok && i->op == 0x282 && ps.o66_not_last)
+    /* The same mandatory-prefix rule for 66: INVPCID (66 0F 38 82) and the 66-prefixed
+     * SSE forms are "invalid" for Capstone when another legacy prefix follows the 66. */
+    if (ours && !cs_ok && (i->op == 0x282 || (i->op >= 0x110 && i->op < 0x400 && (i->pfx & PFX_OPSIZE))) &&
+        ps.o66_not_last)
         return "66 prefix order";
     /* LFENCE/MFENCE/SFENCE ignore the r/m field (SDM Vol. 2 LFENCE: "0F AE Ex, x in
      * 8-F"); Capstone accepts only r/m = 0. */
@@ -202,6 +203,16 @@ static const char *cs_quirk(const uint8_t *b, int our_len, const struct insn *i,
      * and 16-bit protected mode: SDM Vol. 2 POPCNT, INVPCID "Real-Address Mode Exceptions"). */
     if (ours && !cs_ok && is16 && (i->op == 0x1b8 || i->op == 0x282))
         return "16-bit POPCNT/INVPCID";
+    /* SSE/MMX (0F 10-FF, 0F 38, 0F 3A with a mandatory prefix): Capstone 4 has none of the
+     * 66/F2-prefixed SSE forms in 16-bit mode, and rejects them after two REX prefixes
+     * (only the last REX counts, SDM Vol. 2 2.2.1). */
+    if (ours && !cs_ok && i->op >= 0x110 && i->op < 0x400 && (i->pfx & (PFX_OPSIZE | PFX_REPNE | PFX_REP))) {
+        unsigned nrex = 0;
+        for (unsigned k = 0; k < 15 && is64 && b[k] != 0x0f; k++)
+            nrex += (b[k] & 0xf0) == 0x40;
+        if (is16 || nrex > 1)
+            return "SSE forms in 16-bit mode or after two REX";
+    }
     /* MOV CS, r/m (8E /1): the SDM says #UD; Capstone decodes it. */
     if (!ours && cs_ok && i->op == 0x8e && (i->reg & 7) == SEG_CS)
         return "MOV CS";

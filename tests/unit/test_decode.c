@@ -221,8 +221,8 @@ static const struct lcase cases[] = {
     /* things we decode only for their length */
     C(M64, 2, h_ud, 0xd9, 0xc0),                                /* x87 */
     C(M64, 6, h_ud, 0xdd, 0x05, 1, 2, 3, 4),
-    C(M64, 3, h_ud, 0x0f, 0x28, 0xc1),                          /* movaps */
-    C(M64, 5, h_ud, 0x66, 0x0f, 0x70, 0xc1, 0x1b),              /* pshufd, Ib */
+    C(M64, 3, h_mova, 0x0f, 0x28, 0xc1),                        /* movaps */
+    C(M64, 5, h_pshufd, 0x66, 0x0f, 0x70, 0xc1, 0x1b),          /* pshufd, Ib */
     C(M64, 4, h_ud, 0xc5, 0xf8, 0x28, 0xc1),                    /* vmovaps (VEX2) */
     C(M64, 6, h_ud, 0xc4, 0xe3, 0x79, 0x0f, 0xc1, 0x04),        /* vpalignr (VEX3 map 3, Ib) */
     C(M64, 3, h_ud, 0xc5, 0xf8, 0x77),                          /* vzeroupper */
