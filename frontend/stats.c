@@ -63,6 +63,10 @@ static void write_json(FILE *f, struct partition *p, const struct run_summary *r
                "    \"virtual_seconds\": %.9f,\n    \"guest_mips_virtual\": %.3f\n  },\n",
             (unsigned long long)insns, (unsigned long long)cycles, vsec,
             vsec > 0 ? (double)insns / vsec / 1e6 : 0.0);
+    if (p->hv) {
+        hv_stats_write_json(p->hv, f, 2);       /* hv/hyperv_stats.c */
+        fputs(",\n", f);
+    }
     /* Host-dependent figures: last, in their own section (see stats.h). */
     fprintf(f, "  \"host\": {\n    \"wall_seconds\": %.6f,\n    \"host_mips\": %.3f\n  }\n}\n",
             rs->wall_seconds, rs->wall_seconds > 0 ? (double)insns / rs->wall_seconds / 1e6 : 0.0);

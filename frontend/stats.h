@@ -6,6 +6,9 @@
  *     "vps": [ { "vp", "instructions", "cycles", "tlb": <mmu_stats_write_json> } ... ],
  *     "totals": { "instructions", "max_cycles", "virtual_seconds" (float),
  *                 "guest_mips_virtual" (float: instructions per virtual second / 1e6) },
+ *     "hyperv": { hypercall counts per call / form / status, flush and IPI targets,
+ *                 pages, stall_cycles, tlb_lock suspends and suspended cycles
+ *                 (hv/hyperv_stats.c) },
  *     "host": { "wall_seconds", "host_mips" } }
  * Everything before "host" depends only on the inputs, so two runs give identical
  * bytes there; "host" (wall-clock figures) is last, so `jq 'del(.host)'` or cutting

@@ -154,7 +154,7 @@ static unsigned flush_list(struct hv_call *hc, const struct flush_req *r)
     bool ext = r->flags & HV_FLUSH_USE_EXTENDED_RANGE_FORMAT;
     uint64_t f = r->flags & HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES;
     unsigned n = hv_vpset_count(&r->targets);
-    if (hc->reps_done == hc->rep_start) {        /* count the call once, not per continuation */
+    if (hc->rep_start == 0) {                    /* count the call once, not per continuation */
         hv->st.flush_calls++;
         hv->st.flush_targets += n;
     }

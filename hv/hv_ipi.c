@@ -6,8 +6,9 @@
  * Input: Vector u32 @0 (0x10..0xFF), TargetVtl u8 @4, 3 reserved bytes @5 (all must
  * be 0: there are no VTLs), then ProcessorMask @8 or HV_VP_SET @8.
  * A bad vector is INVALID_PARAMETER (OpenVMM, Xen; KVM says INVALID_HYPERCALL_INPUT).
- * An Ex call with no banks succeeds before the vector is looked at (KVM, B-2.5), under
- * both settings; the non-Ex empty mask is INVALID_PARAMETER unless compat=kvm. */
+ * An empty target set is INVALID_PARAMETER (strict TLFS, A-5); with compat=kvm an
+ * Ex call with no banks succeeds before the vector is looked at and a zero mask means
+ * nothing to send (KVM's selftest expects SUCCESS for both, B-2.5, B-6.2). */
 #include "hv/hyperv.h"
 #include "hv/partition.h"
 #include "hv/interrupts.h"
@@ -60,8 +61,9 @@ unsigned hv_call_send_ipi_ex(struct hv_call *hc)
     uint64_t format = hv_in_u64(hc, 8), valid = hv_in_u64(hc, 16);
     if (hc->varhead != (unsigned)__builtin_popcountll(valid))
         return HV_STATUS_INVALID_HYPERCALL_INPUT;
-    if (format == HV_GENERIC_SET_SPARSE_4K && valid == 0)
-        return HV_STATUS_SUCCESS;                   /* no banks: nothing to send (KVM selftest) */
+    bool kvm = hc->hv->cfg.compat_kvm;
+    if (kvm && format == HV_GENERIC_SET_SPARSE_4K && valid == 0)
+        return HV_STATUS_SUCCESS;                   /* KVM: no banks, nothing to send, vector unchecked */
     unsigned st = check_vector(q0);
     if (st)
         return st;
@@ -71,9 +73,11 @@ unsigned hv_call_send_ipi_ex(struct hv_call *hc)
     if (st)
         return st;
     if (format > HV_GENERIC_SET_ALL) {
-        if (!hc->hv->cfg.compat_kvm)
+        if (!kvm)
             return HV_STATUS_INVALID_PARAMETER;
         hv_vpset_all(&t, hc->hv->p->nr_vps);
+    } else if (!named && !kvm) {
+        return HV_STATUS_INVALID_PARAMETER;         /* empty target set (strict TLFS) */
     }
     send(hc, &t, (uint8_t)q0);
     return HV_STATUS_SUCCESS;

@@ -289,7 +289,9 @@ static const struct status_case strict_cases[] = {
     { "IPI padding set", hvt_ctl(IPI, false, 0, 0, 0), {0x10 | 1ull << 40, 2}, 2, 0, HV_STATUS_INVALID_PARAMETER },
     { "IPI vector 0x10 to VP 1", hvt_ctl(IPI, false, 0, 0, 0), {0x10, 2}, 2, 0, HV_STATUS_SUCCESS },
     { "IPI mask 0", hvt_ctl(IPI, false, 0, 0, 0), {0xFE, 0}, 2, 0, HV_STATUS_INVALID_PARAMETER },
-    { "IpiEx all-zero (no banks)", hvt_ctl(IPIEX, false, 0, 0, 0), {0}, 3, 0, HV_STATUS_SUCCESS },
+    { "IpiEx all-zero (no banks)", hvt_ctl(IPIEX, false, 0, 0, 0), {0}, 3, 0, HV_STATUS_INVALID_PARAMETER },
+    { "IpiEx good vector, no banks", hvt_ctl(IPIEX, false, 0, 0, 0), {0xFE, 0, 0}, 3, 0, HV_STATUS_INVALID_PARAMETER },
+    { "IpiEx good vector, empty bank", hvt_ctl(IPIEX, false, 1, 0, 0), {0xFE, 0, 1, 0}, 4, 0, HV_STATUS_INVALID_PARAMETER },
     { "IpiEx format 2", hvt_ctl(IPIEX, false, 0, 0, 0), {0xFE, 2, 0}, 3, 0, HV_STATUS_INVALID_PARAMETER },
     { "IpiEx bad vector with a bank", hvt_ctl(IPIEX, false, 1, 0, 0), {0x0F, 0, 1, 2}, 4, 0, HV_STATUS_INVALID_PARAMETER },
     { "IpiEx to VP 1", hvt_ctl(IPIEX, false, 1, 0, 0), {0xFE, 0, 1, 2}, 4, 0, HV_STATUS_SUCCESS },
@@ -305,6 +307,7 @@ static const struct status_case kvm_cases[] = {
     { "format 2 = all", hvt_ctl(SPEX, false, 0, 0, 0), {0, ALLAS, 2, 0}, 4, 0, HV_STATUS_SUCCESS },
     { "reserved flags still rejected", hvt_ctl(SPACE, false, 0, 0, 0), {0, ALLAS | 1ull << 4, 0}, 3, 0, HV_STATUS_INVALID_PARAMETER },
     { "IpiEx all-zero", hvt_ctl(IPIEX, false, 0, 0, 0), {0}, 3, 0, HV_STATUS_SUCCESS },
+    { "IPI mask 0", hvt_ctl(IPI, false, 0, 0, 0), {0xFE, 0}, 2, 0, HV_STATUS_SUCCESS },
 };
 
 static void run_cases(const struct status_case *cases, size_t n, const struct hv_config *cfg)
