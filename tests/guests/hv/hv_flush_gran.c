@@ -5,6 +5,10 @@
  *      drops the global entry too.
  *   2. A List element naming one 4K page inside a 2M mapping drops the whole 2M
  *      entry: both ends of the large page read the new frame.
+ *   2b. The extended GVA range format (flag bit 3, EDX bit 14; B-2.3): an element
+ *      with LargePage=1, PageSize=0 drops the 2M entry.
+ *   2c. A simple List element with 3 additional pages drops exactly those 4
+ *      pages: the page after them keeps its stale entry (exact, A-6).
  *   3. AddressSpace matching (CR4.PCIDE=1): entries filled under root R1 with
  *      PCIDs 1 and 2 are dropped by a flush of R1; the entry filled under root R2
  *      (PCID 3) stays (its stale value is still read).
@@ -111,6 +115,67 @@ static void case_list_2m(void)
     CHECK_EQ(rd(va + 0x1FF000), 0xB1FF, "List of a page inside the 2M page: high end fresh");
 }
 
+static void case_list_ext_2m(void)
+{
+    if (!(hv_info.priv_edx & HV_FEAT_EXT_GVA_RANGES)) {
+        CHECK(0, "0x40000003.EDX bit 14 (extended GVA ranges) not advertised");
+        return;
+    }
+    u64 raw = (u64)(uintptr_t)rt_alloc_pages(3 * 512);
+    u64 f_old = (raw + 0x1FFFFF) & ~0x1FFFFFull, f_new = f_old + 0x200000;
+    *(u64 *)(f_old + 0x10) = 0xC010;
+    *(u64 *)(f_new + 0x10) = 0xD010;
+    u64 va = TEST_VA_BASE + 0x40400000ull;
+    volatile u64 *pde = map_2m(va, f_old, PTE_P | PTE_W);
+    invlpg_va(va);
+    CHECK_EQ(rd(va + 0x10), 0xC010, "ext: 2M page read");
+    *pde = f_new | PTE_P | PTE_W | PTE_PS;
+    CHECK_EQ(rd(va + 0x10), 0xC010, "ext: 2M entry cached");
+    memset(in, 0, 64);
+    in[0] = read_cr3() & ~0xfffull;
+    in[1] = HV_FLUSH_EXTENDED_RANGE;
+    in[2] = 1;
+    in[3] = (va & ~0x1FFFFFull) | (1ull << 11);     /* LargePage=1, PageSize=0 (2M), 0 additional */
+    u64 r = hv_call(HVCALL_FLUSH_VA_LIST | HV_CTL_REP_COUNT(1), in, 0);
+    CHECK_EQ(hv_status(r), HV_STATUS_SUCCESS, "List with an extended 2M range");
+    gva_ops++;
+    gva_min_entries += 1;
+    CHECK_EQ(rd(va + 0x10), 0xD010, "extended 2M range dropped the 2M entry");
+}
+
+static void case_list_range(void)
+{
+    u64 va = TEST_VA_BASE + 0x400000;
+    volatile u64 *pte[5];
+    u64 old[5], new[5];
+    for (int i = 0; i < 5; i++) {
+        old[i] = frame(0x8000 + 0x100 * i);
+        new[i] = frame(0x9000 + 0x100 * i);
+        pte[i] = map_4k(va + ((u64)i << 12), old[i], PTE_P | PTE_W);
+        invlpg_va(va + ((u64)i << 12));
+        CHECK_EQ(rd(va + ((u64)i << 12)), 0x8000 + 0x100 * i, "range: first read");
+    }
+    for (int i = 0; i < 5; i++)
+        *pte[i] = new[i] | PTE_P | PTE_W;
+    for (int i = 0; i < 5; i++)
+        CHECK_EQ(rd(va + ((u64)i << 12)), 0x8000 + 0x100 * i, "range: cached");
+    flush_list1(read_cr3() & ~0xfffull, 0, va);
+    /* flush_list1 sent 0 additional pages: only page 0 is fresh. */
+    CHECK_EQ(rd(va), 0x9000, "range: page 0 after a 1-page List");
+    CHECK_EQ(rd(va + 0x1000), 0x8100, "range: page 1 still stale after a 1-page List");
+    memset(in, 0, 64);
+    in[0] = read_cr3() & ~0xfffull;
+    in[2] = 1;
+    in[3] = hv_gva(va + 0x1000, 2);                   /* pages 1, 2, 3 */
+    u64 r = hv_call(HVCALL_FLUSH_VA_LIST | HV_CTL_REP_COUNT(1), in, 0);
+    CHECK_EQ(hv_status(r), HV_STATUS_SUCCESS, "List of 1 element with 2 additional pages");
+    gva_ops++;
+    gva_min_entries += 3 + 1;
+    for (int i = 1; i < 4; i++)
+        CHECK_EQ(rd(va + ((u64)i << 12)), 0x9000 + 0x100 * i, "range: a page inside the element is fresh");
+    CHECK_EQ(rd(va + 0x4000), 0x8400, "range: the page after the element keeps its stale entry (exact)");
+}
+
 static void case_address_space(void)
 {
     if (!rt_cpu.pcid) {
@@ -168,6 +233,8 @@ void test_main(void)
     write_cr4(read_cr4() | CR4_PGE);
     case_non_global();
     case_list_2m();
+    case_list_ext_2m();
+    case_list_range();
     case_address_space();
     printf("STAT vp=0 hv_flush_space ops=%u entries>=%u over=0\n", space_ops, space_min_entries);
     printf("STAT vp=0 hv_flush_gva ops=%u entries>=%u over=0\n", gva_ops, gva_min_entries);
