@@ -411,6 +411,8 @@ opcode:;
             out->rm = (uint8_t)((op & 7) | (rex & 1) << 3);
         if (k == OPK_MEM && out->mod == 3)
             err = 1;                 /* memory-only operand in register form: #UD */
+        if ((fl & R_REGONLY) && out->mod != 3)
+            err = 1;                 /* register-only form with a memory operand: #UD */
         if ((fl & R_REGONLY) && (out->mod != 3 || (row->arg && !((row->arg >> ((modrm >> 3) & 7)) & 1))))
             err = 1;                 /* register-only form with a memory operand or a bad /digit: #UD */
         out->oreg[n] = fast_reg(out, k, OPS_SZ(s) == SZ_B && !(pfx & PFX_REX));

@@ -93,6 +93,7 @@ enum {
 #define R_REGFORM (1u << 9)   /* ModRM.mod ignored, always a register (MOV CR/DR: SDM Vol. 2 MOV-Control Registers) */
 #define R_UD      (1u << 10)  /* known encoding outside our ISA: length decoded, binds h_ud */
 #define R_NP      (1u << 11)  /* "NP": with 66/F2/F3 this is another (unimplemented) instruction */
+#define R_REGONLY (1u << 12)  /* ModRM.mod must be 3 (register-only forms: MOVMSKPS, PMOVMSKB, PSRLW imm...): else #UD */
 #define R_REGONLY (1u << 12)  /* ModRM.mod must be 3 (register-only forms: MOVMSKPS, PMOVMSKB, PSRLW imm...): else #UD;
                                  * a non-zero row arg is then the mask of valid ModRM.reg digits (0F 71-73) */
 
