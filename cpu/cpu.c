@@ -6,6 +6,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/cpuid.h"
+#include "cpu/cpu_models.h"
 #include "cpu/exception.h"
 #include "cpu/flags.h"
 #include "cpu/seg.h"
@@ -16,11 +17,18 @@ void cpu_init(struct cpu *c, struct mmu *m, const struct cpu_env *env, void *opa
     uint64_t freq = c->cpu_freq_hz;
     bool amd = c->vendor_amd;
     int vp = c->vp_index;
+    const struct cpu_model *model = c->model;
+    unsigned nr_vps = c->nr_vps;
+    uint64_t rng_seed = c->rng_seed;
     memset(c, 0, sizeof *c);
     /* Configuration set by the caller before cpu_init survives it. */
     c->cpu_freq_hz = freq ? freq : 3000000000ull;
-    c->vendor_amd = amd;
+    c->vendor_amd = model ? model->vendor_amd : amd;
     c->vp_index = vp;
+    c->model = model;
+    c->nr_vps = nr_vps;
+    c->rng_seed = rng_seed;
+    cpu_rng_init(c);
     c->mmu = m;
     c->env = env;
     c->env_opaque = opaque;

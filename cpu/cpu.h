@@ -16,6 +16,7 @@ struct mmu;
 struct physmem;
 struct cpu_env;
 struct block_cache;
+struct cpu_model;
 
 /* General-purpose registers, in encoding order (SDM Vol. 2 Table 2-2). */
 enum gpr { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8, R9, R10, R11, R12, R13, R14, R15 };
@@ -228,7 +229,11 @@ struct cpu {
 
     /* --- configuration --- */
     uint64_t cpu_freq_hz;
-    bool     vendor_amd;
+    bool     vendor_amd;        /* set from model by cpu_init when a model is given */
+    const struct cpu_model *model;  /* (cpuid) cpu/cpu_models.h; NULL: the default model */
+    unsigned nr_vps;            /* (cpuid) VPs in the package: CPUID topology leaves; 0 = 1 */
+    uint64_t rng_seed;          /* (cpuid) -rng-seed: RDRAND/RDSEED streams (cpu/ops_rand.c) */
+    uint64_t rng_state[4];      /* this VP's xoshiro256** state, from rng_seed and vp_index */
 };
 
 /* Reset the processor to the architectural power-on state (SDM Vol. 3A 9.1.1). */

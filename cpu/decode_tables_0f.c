@@ -6,9 +6,8 @@
  */
 #include "cpu/decode_tab.h"
 
-/* SSE/MMX opcodes: the row is chosen by mandatory prefix (cpu/decode_tables_sse.c). */
-#define SSE(op)    SPECIAL(op, SP_SSE)
-#define SSE_IB(op) SPECIAL(op, SP_SSE)
+#define SSE(op)    UDROW(op, "sse", M, __, R_MODRM)
+#define SSE_IB(op) UDROW(op, "sse", M, Ib, R_MODRM)
 #define JCC(op)    ROW(op, jcc, Jz, __, __, R_F64 | R_BR | R_COND)
 #define SETCC(op)  ROW(op, setcc, Eb, __, __, R_COND)
 #define CMOVCC(op) ROW(op, cmovcc, Gv, Ev, __, R_COND)
@@ -168,9 +167,10 @@ const struct op_row op_g9[8] = {
     UDROW(3, "xrstors", M, __, 0), UDROW(4, "xsavec", M, __, 0), UDROW(5, "xsaves", M, __, 0),
     UDROW(6, "vmptrld", M, __, 0), UDROW(7, "vmptrst", M, __, 0),
 };
-/* Group 9, register forms: RDRAND/RDSEED/RDPID (not implemented: CPUID does not offer them). */
+/* Group 9, register forms: RDRAND (/6), RDSEED (/7); F3 /7 is RDPID, told apart by
+ * h_rdseed (cpu/ops_rand.c) because group rows do not see prefixes. */
 const struct op_row op_g9_reg[8] = {
-    UDROW(6, "rdrand", Ev, __, 0), UDROW(7, "rdseed", Ev, __, 0),
+    ROW(6, rdrand, Ev, __, __, 0), ROW(7, rdseed, Ev, __, __, 0),
 };
 
 /* Group 15 (0F AE), memory forms: FXSAVE etc. are #UD (no x87/SSE state); CLFLUSH is ours. */

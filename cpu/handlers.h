@@ -46,6 +46,8 @@
     X(mov_sreg) /* to or from a segment register */ X(push_sreg) X(pop_sreg) \
     X(lar) X(lsl) X(verr) X(verw) X(stac) X(clac) \
     X(vmcall) /* VMCALL and VMMCALL */ X(wbinvd) X(fence) X(clflush) \
+    /* cpu/ops_rand.c: h_rdseed is also RDPID (F3 0F C7 /7) */ \
+    X(rdrand) X(rdseed) \
     X(ud) /* UD2, UD0, UD1 and every undefined encoding */ \
     HVEMU_HANDLERS_X87(X) HVEMU_HANDLERS_SSE(X) HVEMU_HANDLERS_LEGACY(X)
 

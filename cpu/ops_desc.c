@@ -7,6 +7,7 @@
  */
 #include "cpu/exception.h"
 #include "cpu/flags.h"
+#include "cpu/cpu_models.h"
 #include "cpu/gates.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
@@ -43,8 +44,17 @@ static void load_dtr(struct cpu *c, const struct insn *i, struct dtr *d)
     d->base = base;
 }
 
+/* UMIP (SDM Vol. 3A 2.5, CR4.UMIP): SGDT, SIDT, SLDT, SMSW and STR at CPL > 0 are #GP(0).
+ * Shared with h_smsw (cpu/ops_msr.c). */
+void umip_check(struct cpu *c)
+{
+    if ((c->cr4 & CR4_UMIP) && c->cpl > 0)
+        cpu_raise_gp0(c);
+}
+
 static void store_dtr(struct cpu *c, const struct insn *i, const struct dtr *d)
 {
+    umip_check(c);
     unsigned bsize = c->mode == MODE_LONG64 ? 8 : 4;
     uint64_t la = insn_ea(c, i, 2 + bsize, ACC_WRITE);
     mem_probe_write(c, la, 2 + bsize);
@@ -138,12 +148,14 @@ static void store_sel(struct cpu *c, const struct insn *i, uint16_t v)
 void h_sldt(struct cpu *c, const struct insn *i)
 {
     need_prot(c);
+    umip_check(c);
     store_sel(c, i, c->ldtr.sel);
 }
 
 void h_str(struct cpu *c, const struct insn *i)
 {
     need_prot(c);
+    umip_check(c);
     store_sel(c, i, c->tr.sel);
 }
 

@@ -3,6 +3,7 @@
  * passed to the mmu (mmu_set_*), which performs the TLB invalidations of
  * TLB-MODEL.md B-1.4; the CPU itself never touches TLB state.
  */
+#include "cpu/cpu_models.h"
 #include "cpu/cpuid.h"
 #include "cpu/env.h"
 #include "cpu/exception.h"
@@ -25,7 +26,7 @@ static inline void need_cpl0(struct cpu *c)
 /* CR4 bits of features CPUID advertises (plus OSFXSR/OSXMMEXCPT, harmless storage
  * until SSE arrives); anything else is reserved: #GP (SDM MOV CR). */
 #define CR4_WRITABLE (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | \
-                      CR4_OSXMMEXCPT | CR4_PCIDE | CR4_SMEP | CR4_SMAP)
+                      CR4_OSXMMEXCPT | CR4_UMIP | CR4_PCIDE | CR4_SMEP | CR4_SMAP)
 
 /* CR0 (SDM Vol. 3A 10.8.5 for IA-32e activation): EFER.LMA = PG & LME. */
 static void write_cr0(struct cpu *c, uint64_t v)
@@ -145,6 +146,7 @@ void h_lmsw(struct cpu *c, const struct insn *i)
 
 void h_smsw(struct cpu *c, const struct insn *i)
 {
+    umip_check(c);      /* cpu/ops_desc.c */
     if (i->opnd[0] == OPK_RM && i->mod == 3)
         opnd_write(c, i, 0, c->cr0 & size_mask(i->osize));
     else

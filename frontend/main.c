@@ -144,6 +144,8 @@ int main(int argc, char **argv)
         .cpu_freq_hz = o.cpu_freq_hz,
         .nographic = o.nographic || o.display_none,
         .version_text = version_text,
+        .cpu_model = o.cpu_model,
+        .rng_seed = o.rng_seed,
         .hyperv = o.hyperv,
     };
     struct partition *p = partition_new(&cfg, err, sizeof err);

@@ -172,7 +172,6 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
     o->ram_size = OPT_DEFAULT_RAM;
     o->smp = 1;
     o->serial = SERIAL_STDIO;
-    o->tlb_preset = "skylake";
     o->tlb_mode = TLB_MODEL_FAST;
     o->cpu_freq_hz = CLOCK_DEFAULT_HZ;
 
@@ -190,6 +189,7 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
 
         static const char *const with_value[] = {
             "kernel", "append", "initrd", "m", "smp", "serial", "display", "device", "tlb",
+            "cpu", "rng-seed",
             "tlb-model", "stats", "cpu-freq", "max-insns", "max-cycles", "quantum",
             "hyperv", "tlb-lock", NULL };
         bool known = false;
@@ -225,6 +225,12 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
                 return false;
         } else if (!strcmp(name, "tlb")) {
             o->tlb_preset = v;      /* checked against the mmu's presets when the machine is built */
+        } else if (!strcmp(name, "cpu")) {
+            o->cpu_model = v;       /* checked against cpu/cpu_models.c when the machine is built */
+        } else if (!strcmp(name, "rng-seed")) {
+            const char *e;
+            if (!parse_u64(v, &o->rng_seed, &e) || *e)
+                return fail(err, errlen, "-rng-seed %s: expected an unsigned 64-bit number (decimal or 0x hex)", v);
         } else if (!strcmp(name, "tlb-model")) {
             if (!strcmp(v, "fast"))
                 o->tlb_mode = TLB_MODEL_FAST;
@@ -311,6 +317,14 @@ void options_print_help(FILE *f)
 "  -smp N                number of VPs, 1..128 (also cpus=N).  VP 0 boots; the APs\n"
 "                        wait for INIT/SIPI, which the local APIC brings in issue 3,\n"
 "                        so for now they never run\n"
+"  -cpu MODEL            what CPUID reports (vendor, signature, brand, caches, TLB\n"
+"                        leaves): skylake (default; GenuineIntel), goldencove\n"
+"                        (GenuineIntel), zen2 (AuthenticAMD).  Every model advertises\n"
+"                        the same implemented features.  Its TLB leaves describe the\n"
+"                        -tlb preset of the same name: -tlb defaults to it, -tlb P\n"
+"                        alone selects -cpu P, another model's preset is refused\n"
+"  -rng-seed N           seed of the RDRAND/RDSEED streams (default 0); each VP has\n"
+"                        its own stream, identical on every run with the same seed\n"
 "  -cpu-freq HZ          virtual core frequency (default 3G): TSC and every guest-\n"
 "                        visible time derive from virtual cycles at this rate\n"
 "\n"

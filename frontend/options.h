@@ -37,7 +37,9 @@ struct options {
     bool nographic, display_none, no_reboot;
     struct debug_exit_opt debug_exit[OPT_MAX_DEBUG_EXITS];
     unsigned n_debug_exit;
-    const char *tlb_preset;
+    const char *tlb_preset;         /* NULL: the -cpu model's */
+    const char *cpu_model;          /* -cpu; NULL: skylake, or the -tlb preset's model */
+    uint64_t rng_seed;              /* -rng-seed (default 0) */
     enum tlb_model_mode tlb_mode;
     const char *stats_path;
     uint64_t cpu_freq_hz;

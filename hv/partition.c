@@ -9,12 +9,20 @@
 #include "hv/interrupts.h"
 
 #include "cpu/block.h"
+#include "cpu/cpu_models.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_TLB_PRESET "skylake"
+/* A preset mmu_init accepts (an unknown one gets mmu_init's own error). */
+static bool tlb_preset_known(const char *name)
+{
+    for (unsigned k = 0; mmu_preset_name(k); k++)
+        if (strcmp(mmu_preset_name(k), name) == 0)
+            return true;
+    return false;
+}
 
 static bool fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -97,8 +105,26 @@ struct partition *partition_new(const struct partition_config *cfg, char *err, s
         return NULL;
     }
     p->cfg = *cfg;
+    /* -cpu: the model's CPUID TLB leaves describe its own TLB preset, so -tlb defaults
+     * to it, -tlb P alone selects the model of preset P (models and presets share their
+     * names), and -cpu with another model's preset is refused (cpu/cpu_models.h). */
+    const struct cpu_model *model = cpu_model_find(cfg->cpu_model);
+    if (!cfg->cpu_model && cfg->tlb_preset && cpu_model_find(cfg->tlb_preset))
+        model = cpu_model_find(cfg->tlb_preset);
+    if (!model) {
+        fail(err, errlen, "-cpu %s: unknown CPU model (hvemu has: skylake, goldencove, zen2)", cfg->cpu_model);
+        free(p);
+        return NULL;
+    }
     if (!p->cfg.tlb_preset)
-        p->cfg.tlb_preset = DEFAULT_TLB_PRESET;
+        p->cfg.tlb_preset = model->tlb_preset;
+    if (strcmp(p->cfg.tlb_preset, model->tlb_preset) != 0 && tlb_preset_known(p->cfg.tlb_preset)) {
+        fail(err, errlen, "-tlb %s: CPU model %s reports the TLB of preset %s in CPUID; "
+             "use -cpu %s, or -tlb %s", p->cfg.tlb_preset, model->name, model->tlb_preset,
+             p->cfg.tlb_preset, model->tlb_preset);
+        free(p);
+        return NULL;
+    }
     if (!p->cfg.cpu_freq_hz)
         p->cfg.cpu_freq_hz = CLOCK_DEFAULT_HZ;
     clock_init(&p->clock, p->cfg.cpu_freq_hz);
@@ -131,6 +157,9 @@ struct partition *partition_new(const struct partition_config *cfg, char *err, s
         p->nr_vps = i + 1;
         v->cpu.cpu_freq_hz = p->cfg.cpu_freq_hz;
         v->cpu.vp_index = (int)i;
+        v->cpu.model = model;
+        v->cpu.nr_vps = cfg->nr_vps;
+        v->cpu.rng_seed = cfg->rng_seed;
         cpu_init(&v->cpu, &v->mmu, &partition_cpu_env, p);
         v->cpu.bcache = p->bc;
         v->state = i == 0 ? VP_RUNNABLE : VP_WAIT_SIPI;

@@ -58,7 +58,9 @@ struct vp {
 struct partition_config {
     uint64_t ram_size;
     unsigned nr_vps;                /* 1..PARTITION_MAX_VPS */
-    const char *tlb_preset;         /* NULL: "skylake" */
+    const char *tlb_preset;         /* NULL: the CPU model's preset */
+    const char *cpu_model;          /* -cpu (cpu/cpu_models.h); NULL: "skylake" */
+    uint64_t rng_seed;              /* -rng-seed: RDRAND/RDSEED streams */
     enum tlb_model_mode tlb_mode;
     uint64_t cpu_freq_hz;           /* 0: CLOCK_DEFAULT_HZ */
     bool nographic;
