@@ -3,6 +3,8 @@
 #include "hv/partition.h"
 #include "devices/lapic.h"
 #include "devices/lapic_bus.h"
+#include "devices/ioapic.h"
+#include "devices/pic8259.h"
 #include "cpu/env.h"
 #include "mmu/physmem.h"
 
@@ -19,6 +21,8 @@ struct intr {
     struct lapic **lapic_ptrs;
     struct lapic_bus bus;
     int timer_id;               /* one clock event for all APIC timers: the earliest */
+    struct ioapic ioapic;
+    struct pic8259 pic;
 };
 
 static struct partition *part(void *opaque) { return opaque; }
@@ -86,9 +90,7 @@ static void op_kick(void *opaque, unsigned vp)
 
 static void op_eoi_broadcast(void *opaque, uint8_t vector)
 {
-    /* The I/O APIC's remote IRR hooks in here. */
-    (void)opaque;
-    (void)vector;
+    ioapic_eoi(&part(opaque)->intr->ioapic, vector);   /* clears remote IRR */
 }
 
 static const struct lapic_ops lapic_ops = {
@@ -136,6 +138,61 @@ static void bus_sipi(void *opaque, unsigned vp, uint8_t vector)
 }
 
 static const struct lapic_bus_ops bus_ops = { .init = bus_init, .sipi = bus_sipi };
+
+/* --- the I/O APIC and the 8259 pair ---------------------------------------------- */
+
+static void ioapic_deliver(void *opaque, const struct apic_msg *m)
+{
+    struct partition *p = opaque;
+    lapic_bus_deliver(&p->intr->bus, LAPIC_BUS_NO_SOURCE, m);
+}
+
+static const struct ioapic_ops ioapic_ops = { .deliver = ioapic_deliver };
+
+/* The 8259's INT reaches the BSP when its APIC is globally disabled, or through
+ * LINT0 unmasked in ExtINT mode (virtual wire, MP spec 3.6.2.2). */
+static bool extint_ready(struct partition *p, unsigned vp)
+{
+    if (vp != 0 || !pic_output(&p->intr->pic))
+        return false;
+    const struct lapic *l = &p->intr->lapics[0];
+    uint32_t lint0 = l->lvt[LVT_LINT0];
+    return !lapic_hw_enabled(l) || (!(lint0 & LVT_MASKED) && ((lint0 >> 8) & 7) == APIC_DM_EXTINT);
+}
+
+static void pic_output_changed(void *opaque)
+{
+    struct partition *p = opaque;
+    if (p->intr && p->nr_vps && extint_ready(p, 0))
+        op_kick(p, 0);
+}
+
+static const struct pic_ops pic_ops = { .output_changed = pic_output_changed };
+
+static uint64_t ioapic_read(void *opaque, uint64_t off, unsigned size)
+{
+    return ioapic_mmio_read(&part(opaque)->intr->ioapic, off, size);
+}
+
+static void ioapic_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    ioapic_mmio_write(&part(opaque)->intr->ioapic, off, val, size);
+}
+
+void intr_set_isa_irq(struct partition *p, unsigned irq, bool level)
+{
+    if (!p->intr || irq >= 16)
+        return;
+    pic_set_irq(&p->intr->pic, irq, level);
+    /* ISA IRQ 0 is wired to I/O APIC pin 2 (the usual interrupt source override). */
+    ioapic_set_irq(&p->intr->ioapic, irq == 0 ? 2 : irq, level);
+}
+
+void intr_set_gsi(struct partition *p, unsigned gsi, bool level)
+{
+    if (p->intr)
+        ioapic_set_irq(&p->intr->ioapic, gsi, level);
+}
 
 /* --- the APIC page: the accessing VP's APIC -------------------------------------- */
 
@@ -191,7 +248,20 @@ bool intr_init(struct partition *p, char *err, size_t errlen)
         lapic_init(&in->lapics[i], i, p->vps[i].cpu.msr.apic_base, &lapic_ops, p);
         in->lapic_ptrs[i] = &in->lapics[i];
     }
+    /* The BSP's LINT0 starts in ExtINT mode, unmasked (virtual wire), as firmware
+     * leaves it and as QEMU resets it, so the 8259 works without APIC setup. */
+    in->lapics[0].lvt[LVT_LINT0] = APIC_DM_EXTINT << 8;
     in->bus = (struct lapic_bus){ .apics = in->lapic_ptrs, .nr = p->nr_vps, .ops = &bus_ops, .opaque = p };
+    ioapic_init(&in->ioapic, &ioapic_ops, p);
+    pic_init(&in->pic, &pic_ops, p);
+    if (!pic_attach(&in->pic, p->io)) {
+        snprintf(err, errlen, "cannot claim the 8259 ports (0x20, 0xA0, 0x4D0)");
+        return false;
+    }
+    if (!physmem_add_mmio(p->pm, IOAPIC_DEFAULT_BASE, 0x1000, ioapic_read, ioapic_write, p, "ioapic")) {
+        snprintf(err, errlen, "cannot map the I/O APIC at %#llx", (unsigned long long)IOAPIC_DEFAULT_BASE);
+        return false;
+    }
     in->timer_id = clock_timer_new(&p->clock, "lapic-timer", on_timer, p);
     if (in->timer_id < 0) {
         snprintf(err, errlen, "no clock event left for the APIC timers");
@@ -228,7 +298,7 @@ bool intr_vp_wakeable(struct partition *p, struct vp *v)
     struct lapic *l = &p->intr->lapics[v->index];
     if (l->nmi_pending)
         return true;
-    return (v->cpu.rflags & FL_IF) && lapic_pending_vector(l) >= 0;
+    return (v->cpu.rflags & FL_IF) && (lapic_pending_vector(l) >= 0 || extint_ready(p, v->index));
 }
 
 void intr_send_fixed(struct partition *p, unsigned vp, uint8_t vector)
@@ -242,7 +312,10 @@ int intr_env_ack(void *opaque, struct cpu *c)
     struct partition *p = opaque;
     if (!p->intr)
         return -1;
-    return lapic_ack(&p->intr->lapics[c->vp_index]);
+    int v = lapic_ack(&p->intr->lapics[c->vp_index]);
+    if (v < 0 && extint_ready(p, (unsigned)c->vp_index))
+        v = pic_ack(&p->intr->pic);     /* ExtINT: the vector comes from the 8259 */
+    return v;
 }
 
 bool intr_env_nmi_ack(void *opaque, struct cpu *c)

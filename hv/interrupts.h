@@ -1,5 +1,7 @@
 /* Interrupt routing of the partition (DESIGN.md §1, issue 3): one local APIC per
- * VP (devices/lapic.c), the APIC bus (devices/lapic_bus.c), the LAPIC MMIO page
+ * VP (devices/lapic.c), the APIC bus (devices/lapic_bus.c), the I/O APIC at
+ * 0xFEC00000 (devices/ioapic.c), the 8259 pair (devices/pic8259.c: ExtINT to the
+ * BSP through LINT0), the LAPIC MMIO page
  * (routed to the ACCESSING VP's APIC through partition->running), the x2APIC and
  * TSC-deadline MSRs, CR8, CPUID bits, INIT/SIPI state changes and waking halted VPs.
  *
@@ -32,6 +34,11 @@ bool intr_vp_wakeable(struct partition *p, struct vp *v);
 /* Fixed, edge-triggered interrupt 'vector' into VP vp's APIC (for synthetic IPIs
  * of the Hyper-V interface and tests).  Wakes the VP if it is halted. */
 void intr_send_fixed(struct partition *p, unsigned vp, uint8_t vector);
+
+/* Device interrupt lines.  An ISA IRQ (0..15) drives the 8259 pair and the I/O
+ * APIC pin of the same number (IRQ 0 -> pin 2); a GSI drives I/O APIC pin gsi. */
+void intr_set_isa_irq(struct partition *p, unsigned irq, bool level);
+void intr_set_gsi(struct partition *p, unsigned gsi, bool level);
 
 /* cpu_env hooks (hv/partition.c puts them in partition_cpu_env). */
 int  intr_env_ack(void *opaque, struct cpu *c);
