@@ -387,6 +387,37 @@ static void check_conventions(void)
     EXPECT_ST(rax, HV_STATUS_SUCCESS, "Space via hv_call_regs");
     CHECK_EQ(r.rcx, HVCALL_FLUSH_VA_SPACE, "RCX after a simple call");
     CHECK_EQ(hv_reps_done(rax), 0, "reps completed of a simple call");
+    /* XMM fast (B-1.6): the mask really comes from XMM0, and RDX, R8 and
+     * XMM0-5 are preserved. */
+    if (want_xmm) {
+        CHECK(hv_sse_init(), "SSE moves fault: the XMM-fast convention cannot be used");
+        memset(&r, 0, sizeof r);
+        r.rcx = HVCALL_FLUSH_VA_SPACE | HV_CTL_FAST;
+        r.rdx = 0;
+        r.r8 = HV_FLUSH_ALL_ADDRESS_SPACES;
+        r.xmm[0] = 0;                        /* mask 0, no ALL_PROCESSORS */
+        for (int i = 1; i < 12; i++)
+            r.xmm[i] = 0x1111111111111111ull * (u64)i;
+        EXPECT_ST(hv_call_regs(&r, 1), kvm ? HV_STATUS_SUCCESS : HV_STATUS_INVALID_PARAMETER,
+                  "XMM-fast Space with XMM0 = mask 0");
+        r.rcx = HVCALL_FLUSH_VA_SPACE | HV_CTL_FAST;
+        r.xmm[0] = 1;
+        EXPECT_ST(hv_call_regs(&r, 1), HV_STATUS_SUCCESS, "XMM-fast Space with XMM0 = mask {0}");
+        CHECK_EQ(r.rdx, 0, "RDX preserved by an XMM-fast call");
+        CHECK_EQ(r.r8, HV_FLUSH_ALL_ADDRESS_SPACES, "R8 preserved by an XMM-fast call");
+        CHECK_EQ(r.xmm[0], 1, "XMM0 low preserved");
+        for (int i = 1; i < 12; i++)
+            CHECK_EQ(r.xmm[i], 0x1111111111111111ull * (u64)i, "XMM0-5 preserved");
+        /* A List whose GVA sits in XMM1 high: 14 qwords is the most that fits. */
+        u64 q[HV_XMM_MAX_QWORDS] = { 0, HV_FLUSH_ALL_ADDRESS_SPACES, 1 };
+        for (int i = 3; i < HV_XMM_MAX_QWORDS; i++)
+            q[i] = hv_gva(TEST_VA_BASE + ((u64)i << 12), 0);
+        u64 x = hv_call_xmm(HVCALL_FLUSH_VA_LIST | HV_CTL_REP_COUNT(11), q, HV_XMM_MAX_QWORDS);
+        EXPECT_ST(x, HV_STATUS_SUCCESS, "XMM-fast List of 11 (112 bytes of input)");
+        CHECK_EQ(hv_reps_done(x), 11, "XMM-fast List of 11 reps");
+        x = hv_call_xmm(HVCALL_FLUSH_VA_LIST | HV_CTL_REP_COUNT(12), q, HV_XMM_MAX_QWORDS);
+        EXPECT_ST(x, HV_STATUS_INVALID_HYPERCALL_INPUT, "XMM-fast List of 12 (120 bytes: does not fit)");
+    }
     /* The helper's continuation loop: a long List completes. */
     set_flush(0, HV_FLUSH_ALL_ADDRESS_SPACES, 1);
     for (int i = 0; i < 500; i++)
