@@ -8,7 +8,12 @@
  *   mode=ipi        one fixed IPI per target (xAPIC ICR, physical destination)
  *                   whose handler does INVLPG and acknowledges; VP 0 spins until
  *                   all k acknowledged (Linux's native flush_tlb_multi).
- * Run with -smp k+1 and -append "k=K mode=M".
+ * Run with -smp k+1 and -append "k=K mode=M [pages=N]".  pages=N (default 1,
+ * at most 64) unmaps N contiguous pages at once; as in Linux (HV-SPEC B-5.2,
+ * TLB-MODEL B-(c) 4) more than 33 pages become a full flush: FlushVirtual-
+ * AddressSpace with NON_GLOBAL_MAPPINGS_ONLY, or a CR3 reload in the IPI
+ * handler; up to 33 pages are one List element (N-1 additional pages) or N
+ * INVLPGs.
  *
  * Measured in the guest (RDTSC = virtual cycles of the VP that reads it):
  *   stall     initiator cycles from just before the PTE write to the point the
@@ -18,7 +23,7 @@
  *             normal period (interrupt delivery + handler + IRET in ipi mode;
  *             in hypercall mode nothing interrupts the target).
  * Printed as one line that benchmarks/shootdown/run.sh parses:
- *   RESULT k=K mode=M reps=R stall_avg=.. stall_min=.. stall_max=.. target_avg=..
+ *   RESULT k=K pages=N mode=M reps=R stall_avg=.. stall_min=.. stall_max=.. target_avg=..
  * The refill misses come from the -stats file (run.sh).
  */
 #include "rt.h"
@@ -31,15 +36,27 @@ const char rt_test_name[] = "shootdown";
 #define VEC 0xFB
 #define SHARED_VA (TEST_VA_BASE + 0x200000)
 #define WS_PAGES 8
+#define MAX_PAGES 64
+#define FULL_FLUSH_CEILING 33        /* Linux tlb_single_page_flush_ceiling */
 
 static volatile int phase;            /* 0 run, 1 quiet (no touching SHARED_VA), 2 stop */
 static volatile u64 quiet_ack, flush_ack;
 static volatile u64 stolen[SMP_MAX_CPUS], gaps[SMP_MAX_CPUS], period[SMP_MAX_CPUS];
-static unsigned k;
+static unsigned k, npages;
+
+static void local_flush(void)
+{
+    if (npages > FULL_FLUSH_CEILING) {
+        write_cr3(read_cr3());
+        return;
+    }
+    for (unsigned i = 0; i < npages; i++)
+        invlpg_va(SHARED_VA + ((u64)i << 12));
+}
 
 static int shootdown_handler(struct trap_frame *f)
 {
-    invlpg_va(SHARED_VA);
+    local_flush();
     __atomic_add_fetch(&flush_ack, 1, __ATOMIC_SEQ_CST);
     apic_eoi();
     return 1;
@@ -68,7 +85,8 @@ static void target(void *arg)
     while (phase != 2) {
         int ph = phase;
         if (ph == 0) {
-            sum += *(volatile u64 *)SHARED_VA;
+            for (unsigned i = 0; i < npages; i++)
+                sum += *(volatile u64 *)(SHARED_VA + ((u64)i << 12));
             seen_quiet = 0;
         } else if (ph == 1 && !seen_quiet) {
             seen_quiet = 1;
@@ -96,26 +114,28 @@ static void flush_hypercall(void)
 {
     memset(in, 0, 64);
     in[0] = read_cr3() & ~0xfffull;
-    in[1] = 0;
+    int full = npages > FULL_FLUSH_CEILING;
+    in[1] = full ? HV_FLUSH_NON_GLOBAL_ONLY : 0;
     u64 control, r;
     if (k < 64) {
         in[2] = ((k == 63 ? ~0ull : (1ull << (k + 1)) - 1)) & ~1ull;    /* VPs 1..k */
-        in[3] = hv_gva(SHARED_VA, 0);
-        control = HVCALL_FLUSH_VA_LIST | HV_CTL_REP_COUNT(1);
+        in[3] = hv_gva(SHARED_VA, npages - 1);
+        control = full ? HVCALL_FLUSH_VA_SPACE : HVCALL_FLUSH_VA_LIST | HV_CTL_REP_COUNT(1);
     } else {
         unsigned vps[SMP_MAX_CPUS];
         for (unsigned i = 0; i < k; i++)
             vps[i] = i + 1;
         unsigned nb = hv_vpset_sparse(in + 2, vps, k);
-        in[4 + nb] = hv_gva(SHARED_VA, 0);
-        control = HVCALL_FLUSH_VA_LIST_EX | HV_CTL_VARHEAD(nb) | HV_CTL_REP_COUNT(1);
+        in[4 + nb] = hv_gva(SHARED_VA, npages - 1);
+        control = full ? HVCALL_FLUSH_VA_SPACE_EX | HV_CTL_VARHEAD(nb)
+                       : HVCALL_FLUSH_VA_LIST_EX | HV_CTL_VARHEAD(nb) | HV_CTL_REP_COUNT(1);
     }
     r = hv_call(control, in, 0);
     if (hv_status(r) != HV_STATUS_SUCCESS) {
         printf("FAIL: flush hypercall status %#x (%s)\n", hv_status(r), hv_status_name(hv_status(r)));
         rt_exit(RT_EXIT_FAIL);
     }
-    invlpg_va(SHARED_VA);
+    local_flush();
 }
 
 static void flush_ipi(void)
@@ -123,7 +143,7 @@ static void flush_ipi(void)
     flush_ack = 0;
     for (unsigned t = 1; t <= k; t++)
         apic_send_ipi(smp_cpus[t].apic_id, ICR_FIXED | ICR_ASSERT | VEC);
-    invlpg_va(SHARED_VA);
+    local_flush();
     while (flush_ack < k)
         cpu_relax();
 }
@@ -131,10 +151,11 @@ static void flush_ipi(void)
 void test_main(void)
 {
     k = (unsigned)rt_cmdline_num("k", 1);
+    npages = (unsigned)rt_cmdline_num("pages", 1);
     int hyper = rt_cmdline_has("mode=hypercall"), ipi = rt_cmdline_has("mode=ipi");
     unsigned ncpu = smp_cpu_count();
-    if (hyper + ipi != 1 || k < 1 || k + 1 > ncpu) {
-        printf("FAIL: usage: -smp K+1 -append \"k=K mode=hypercall|ipi\" (k=%u, %u CPUs)\n", k, ncpu);
+    if (hyper + ipi != 1 || k < 1 || k + 1 > ncpu || npages < 1 || npages > MAX_PAGES) {
+        printf("FAIL: usage: -smp K+1 -append \"k=K mode=hypercall|ipi [pages=1..64]\" (k=%u, %u CPUs)\n", k, ncpu);
         rt_exit(RT_EXIT_FAIL);
     }
     if (hyper) {
@@ -147,8 +168,10 @@ void test_main(void)
         in = hv_input_page();
     }
     rt_set_handler(VEC, shootdown_handler);
-    u64 frames[2] = { (u64)(uintptr_t)rt_alloc_page(), (u64)(uintptr_t)rt_alloc_page() };
-    volatile u64 *pte = map_4k(SHARED_VA, frames[0], PTE_P | PTE_W);
+    u64 frames[2] = { (u64)(uintptr_t)rt_alloc_pages(npages), (u64)(uintptr_t)rt_alloc_pages(npages) };
+    volatile u64 *pte[MAX_PAGES];
+    for (unsigned i = 0; i < npages; i++)
+        pte[i] = map_4k(SHARED_VA + ((u64)i << 12), frames[0] + ((u64)i << 12), PTE_P | PTE_W);
     for (unsigned t = 1; t <= k; t++)
         for (unsigned j = 0; j < WS_PAGES; j++)
             map_4k(TEST_VA_BASE + 0x1000000ull * t + ((u64)j << 12), (u64)(uintptr_t)rt_alloc_page(), PTE_P | PTE_W);
@@ -170,7 +193,8 @@ void test_main(void)
         while (quiet_ack < k)
             cpu_relax();
         u64 t0 = rdtsc();
-        *pte = 0;                                    /* unmap */
+        for (unsigned i = 0; i < npages; i++)
+            *pte[i] = 0;                             /* unmap */
         if (hyper)
             flush_hypercall();
         else
@@ -179,7 +203,8 @@ void test_main(void)
         ssum += stall;
         if (stall < smin) smin = stall;
         if (stall > smax) smax = stall;
-        *pte = frames[(r + 1) & 1] | PTE_P | PTE_W;   /* map again (a new frame) */
+        for (unsigned i = 0; i < npages; i++)      /* map again (new frames) */
+            *pte[i] = (frames[(r + 1) & 1] + ((u64)i << 12)) | PTE_P | PTE_W;
         phase = 0;
         smp_delay_tsc(20000);
     }
@@ -189,6 +214,6 @@ void test_main(void)
     u64 lost = 0;
     for (unsigned t = 1; t <= k; t++)
         lost += stolen[t];
-    printf("RESULT k=%u mode=%s reps=%d stall_avg=%llu stall_min=%llu stall_max=%llu target_avg=%llu period=%llu\n",
-           k, hyper ? "hypercall" : "ipi", REPS, ssum / REPS, smin, smax, lost / ((u64)k * REPS), period[1]);
+    printf("RESULT k=%u pages=%u mode=%s reps=%d stall_avg=%llu stall_min=%llu stall_max=%llu target_avg=%llu period=%llu\n",
+           k, npages, hyper ? "hypercall" : "ipi", REPS, ssum / REPS, smin, smax, lost / ((u64)k * REPS), period[1]);
 }
