@@ -27,8 +27,34 @@ unsigned smp_cpu_count(void)
     return n;
 }
 
+volatile int smp_x2apic_used;
+
+int smp_cpu_x2apic(void)
+{
+    u64 self;
+    __asm__ volatile("movq %%gs:0, %0" : "=r"(self));
+    return ((struct smp_cpu *)(uintptr_t)self)->x2apic;
+}
+
+int smp_x2apic_enable(void)
+{
+    u32 a, b, c, d;
+    cpuid(1, 0, &a, &b, &c, &d);
+    if (!(c & (1u << 21)))
+        return 0;
+    wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | (1ull << 10));
+    smp_x2apic_used = 1;
+    smp_cpus[smp_this_cpu()].x2apic = 1;
+    return 1;
+}
+
 void apic_send_ipi(u32 dest, u32 icr_lo)
 {
+    if (smp_x2apic_used && smp_cpu_x2apic()) {
+        /* One 64-bit write, destination in 63:32, no delivery-status bit. */
+        wrmsr(MSR_X2APIC(APIC_ICR_LO), ((u64)dest << 32) | icr_lo);
+        return;
+    }
     apic_write(APIC_ICR_HI, dest << 24);
     apic_write(APIC_ICR_LO, icr_lo);
     while (apic_read(APIC_ICR_LO) & ICR_BUSY)

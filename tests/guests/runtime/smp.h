@@ -52,10 +52,33 @@ enum {
 #define MSR_TSC_DEADLINE  0x6E0u
 #define MSR_GS_BASE       0xC0000101u
 
-static inline u32 apic_read(u32 reg) { return *(volatile u32 *)(uintptr_t)(APIC_BASE_ADDR + reg); }
-static inline void apic_write(u32 reg, u32 v) { *(volatile u32 *)(uintptr_t)(APIC_BASE_ADDR + reg) = v; }
+/* The accessors work in xAPIC mode (MMIO) and, on a CPU that called
+ * smp_x2apic_enable(), in x2APIC mode (MSR 0x800 + reg / 16; SDM Vol. 3A 11.12). */
+#define MSR_X2APIC(reg) (0x800u + ((reg) >> 4))
+extern volatile int smp_x2apic_used;
+int smp_cpu_x2apic(void);
+static inline u32 apic_read(u32 reg)
+{
+    if (smp_x2apic_used && smp_cpu_x2apic())
+        return (u32)rdmsr(MSR_X2APIC(reg));
+    return *(volatile u32 *)(uintptr_t)(APIC_BASE_ADDR + reg);
+}
+static inline void apic_write(u32 reg, u32 v)
+{
+    if (smp_x2apic_used && smp_cpu_x2apic())
+        wrmsr(MSR_X2APIC(reg), v);
+    else
+        *(volatile u32 *)(uintptr_t)(APIC_BASE_ADDR + reg) = v;
+}
 static inline void apic_eoi(void) { apic_write(APIC_EOI, 0); }
-static inline u32 apic_id(void) { return apic_read(APIC_ID) >> 24; }
+static inline u32 apic_id(void)
+{
+    u32 v = apic_read(APIC_ID);
+    return smp_x2apic_used && smp_cpu_x2apic() ? v : v >> 24;
+}
+/* Switch the calling CPU's APIC to x2APIC mode (IA32_APIC_BASE bit 10); false if
+ * CPUID.1:ECX[21] says there is none. */
+int smp_x2apic_enable(void);
 /* Send: destination APIC ID (ignored with a shorthand), ICR low bits. */
 void apic_send_ipi(u32 dest, u32 icr_lo);
 static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
@@ -68,6 +91,7 @@ struct smp_cpu {
     unsigned index;
     u32 apic_id;
     volatile int online;
+    volatile int x2apic;                /* this CPU's APIC is in x2APIC mode */
     void (*volatile fn)(void *);
     void *volatile arg;
     volatile u64 posted, done;          /* work items posted to / finished by this CPU */
