@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the benchmark guests and prints one JSON object on stdout:
-#   for each guest (intloop, ptrchase) and each -tlb-model (fast, exact):
+#   for each guest (intloop, ptrchase, sse_matvec) and each -tlb-model (fast, exact):
 #     guest instructions (hvemu -stats: totals.instructions), wall seconds, MIPS,
 #     and host instructions per guest instruction under valgrind --tool=callgrind
 #     (a shorter run, -max-insns $CG_INSNS);
@@ -9,7 +9,8 @@
 # Usage: benchmarks/run.sh [BUILD_DIR]   (default: build)
 # Environment: HVEMU (path to the binary), QEMU (path or "none"), CG_INSNS
 # (default 20000000), NO_CALLGRIND=1, TLB_PRESET (default skylake),
-# INTLOOP_ARGS / PTRCHASE_ARGS (guest command line, e.g. "iters=5000000").
+# INTLOOP_ARGS / PTRCHASE_ARGS / SSE_ARGS (guest command line, e.g. "iters=5000000").
+# "mips" at the end puts the SSE guest's MIPS beside the integer loop's (fast model).
 # Progress goes to stderr.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,7 +23,7 @@ preset=${TLB_PRESET:-skylake}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-declare -A gargs=([intloop]="${INTLOOP_ARGS:-}" [ptrchase]="${PTRCHASE_ARGS:-}")
+declare -A gargs=([intloop]="${INTLOOP_ARGS:-}" [ptrchase]="${PTRCHASE_ARGS:-}" [sse_matvec]="${SSE_ARGS:-}")
 common=(-serial stdio -display none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 -m 128)
 
 now() { date +%s.%N; }
@@ -38,7 +39,7 @@ jstr() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
 
 out="{\n  \"preset\": $(jstr "$preset"),\n  \"callgrind_max_insns\": $cg_insns,\n  \"hvemu\": {"
 first=1
-for g in intloop ptrchase; do
+for g in intloop ptrchase sse_matvec; do
     kernel=$build/benchmarks/bench_$g.elf
     [ -f "$kernel" ] || { echo "run.sh: $kernel missing (cmake --build $build --target benchmarks)" >&2; exit 2; }
     for m in fast exact; do
@@ -69,6 +70,7 @@ for g in intloop ptrchase; do
             fi
             entry="{\"exit_status\": $st, \"guest_instructions\": $insns, \"wall_seconds\": $wall, \"mips\": $mips, \"guest_timing\": $(jstr "$ticks"), \"callgrind_guest_instructions\": $cg_guest, \"host_insns_per_guest_insn\": $cg}"
             eval "wall_${g}_$m=$wall"
+            eval "mips_${g}_$m=$mips"
         fi
         [ $first = 1 ] || out+=","
         first=0
@@ -79,7 +81,7 @@ out+="\n  },\n  \"qemu\": "
 if [ "$qemu" != none ] && [ -x "$qemu" ]; then
     out+="{"
     first=1
-    for g in intloop ptrchase; do
+    for g in intloop ptrchase sse_matvec; do
         kernel=$build/benchmarks/bench_$g.elf
         echo "run.sh: qemu $g" >&2
         t0=$(now)
@@ -98,5 +100,6 @@ if [ "$qemu" != none ] && [ -x "$qemu" ]; then
 else
     out+="null"
 fi
+out+=",\n  \"mips\": {\"intloop.fast\": ${mips_intloop_fast:-null}, \"sse_matvec.fast\": ${mips_sse_matvec_fast:-null}}"
 out+="\n}"
 printf "%b\n" "$out"

@@ -6,8 +6,9 @@
  */
 #include "cpu/decode_tab.h"
 
-#define SSE(op)    UDROW(op, "sse", M, __, R_MODRM)
-#define SSE_IB(op) UDROW(op, "sse", M, Ib, R_MODRM)
+/* SSE/MMX opcodes: the row is chosen by mandatory prefix (cpu/decode_tables_sse.c). */
+#define SSE(op)    SPECIAL(op, SP_SSE)
+#define SSE_IB(op) SPECIAL(op, SP_SSE)
 #define JCC(op)    ROW(op, jcc, Jz, __, __, R_F64 | R_BR | R_COND)
 #define SETCC(op)  ROW(op, setcc, Eb, __, __, R_COND)
 #define CMOVCC(op) ROW(op, cmovcc, Gv, Ev, __, R_COND)

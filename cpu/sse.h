@@ -162,10 +162,11 @@ static inline void sse_fp_ftz_pass(const struct cpu *c)
 /* Restore the host MXCSR, apply the raised flags to the guest (SDM Vol. 1 11.5.1:
  * unmasked pre-computation exceptions IE/DE/ZE are reported alone; otherwise all
  * raised flags are set) and raise #XM (CR4.OSXMMEXCPT) or #UD when one is unmasked.
- * Known deviation: after an unmasked underflow the hardware computes PE from the
- * result rounded with an unbounded exponent; we report the masked host's PE (from the
- * denormalised result), so PE may be set where hardware leaves it clear.  The result
- * is not stored in that case; only the PE flag seen by the #XM handler differs. */
+ * Known deviation: after an unmasked overflow or underflow the hardware computes PE
+ * from the result rounded with an unbounded exponent; we report the masked host's PE
+ * (from the overflowed or denormalised result), so PE may be set where hardware leaves
+ * it clear.  The result is not stored in that case; only the PE flag seen by the #XM
+ * handler differs (tests/diff/diff_sse.c counts these cases). */
 void sse_fp_end(struct cpu *c, uint32_t host, uint32_t raised);
 
 #endif

@@ -7,7 +7,8 @@
  * in 5 with some exceptions unmasked so #XM is compared), random imm8.  Compared:
  * all XMM (and MM for MMX forms), GPRs, arithmetic flags, MXCSR, memory, exception.
  * RCPPS/RCPSS/RSQRTPS/RSQRTSS are compared with a relative tolerance (cpu/sse_fp.c:
- * hvemu's approximation is deterministic, not Intel's table).
+ * hvemu's approximation is deterministic, not Intel's table).  Every form is run
+ * again in 32-bit compatibility mode (no REX; REX.W forms left out).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,18 +300,20 @@ static uint32_t rand_mxcsr(void)
 }
 
 /* A GPR field value: not RSP (the harness keeps the host stack) and not RBX (the base). */
-static unsigned rand_gpr(void)
+static unsigned rand_gpr(unsigned nregs)
 {
     for (;;) {
-        unsigned r = (unsigned)(rnd() % 16);
+        unsigned r = (unsigned)(rnd() % nregs);
         if (r != RSP && r != RBX)
             return r;
     }
 }
 
-static void make_case(const struct form *f, struct sse_case *c, unsigned k)
+static void make_case(const struct form *f, struct sse_case *c, unsigned k, bool compat)
 {
     memset(c, 0, sizeof *c);
+    unsigned nregs = compat ? 8 : 16;       /* no REX in compatibility mode */
+    c->compat32 = compat;
     unsigned dt = f->fl & 3;
     for (int r = 0; r < 16; r++)
         fill128(&c->in.xmm[r], dt);
@@ -339,11 +342,11 @@ static void make_case(const struct form *f, struct sse_case *c, unsigned k)
     if (f->digit >= 0)
         reg = (unsigned)f->digit;
     else if (f->fl & F_REGG)
-        reg = rand_gpr();
+        reg = rand_gpr(nregs);
     else
-        reg = (unsigned)(rnd() % (regmm ? 8 : 16));
+        reg = (unsigned)(rnd() % (regmm ? 8 : nregs));
     if (!mem)
-        rm = (f->fl & F_RMG) ? rand_gpr() : (unsigned)(rnd() % (rmmm ? 8 : 16));
+        rm = (f->fl & F_RMG) ? rand_gpr(nregs) : (unsigned)(rnd() % (rmmm ? 8 : nregs));
     /* MASKMOVQ/MASKMOVDQU store to [RDI]: point RDI into the scratch. */
     if (f->op[1] == 0xf7 && f->oplen == 2)
         c->in.gpr[RDI] = SSE_SCRATCH + 0x200 + (rnd() % 64);
@@ -358,7 +361,7 @@ static void make_case(const struct form *f, struct sse_case *c, unsigned k)
         rex |= 4;
     if (!mem && rm >= 8)
         rex |= 1;
-    if (rex || (rnd() % 8 == 0 && !(f->fl & F_MMX)))
+    if (!compat && (rex || (rnd() % 8 == 0 && !(f->fl & F_MMX))))
         *p++ = (uint8_t)(0x40 | rex);
     memcpy(p, f->op, f->oplen);
     p += f->oplen;
@@ -387,8 +390,20 @@ int main(void)
         const struct form *f = &forms[n];
         unsigned cnt = (f->fl & 3) == DT_STR ? CASES * 2 : CASES;
         for (unsigned k = 0; k < cnt; k++)
-            make_case(f, &cases[k], k);
+            make_case(f, &cases[k], k, false);
         sse_diff_run(d, f->name, cases, cnt);
+    }
+    /* 32-bit compatibility mode: every form without REX.W, registers 0-7, half the cases. */
+    for (unsigned n = 0; n < sizeof forms / sizeof forms[0]; n++) {
+        const struct form *f = &forms[n];
+        if (f->fl & F_W)
+            continue;
+        unsigned cnt = (f->fl & 3) == DT_STR ? CASES : CASES / 2;
+        for (unsigned k = 0; k < cnt; k++)
+            make_case(f, &cases[k], 2 * k, true);
+        char name[64];
+        snprintf(name, sizeof name, "%s (compat32)", f->name);
+        sse_diff_run(d, name, cases, cnt);
     }
     if (sse_diff_faults(d) == 0) {
         printf("no case faulted natively: the exception paths were not exercised\n");

@@ -6,6 +6,9 @@
  * and OSXMMEXCPT set, one cpu_step), and the end states are compared: XMM, MMX (when
  * the case says), GPRs, the arithmetic flags, MXCSR, the scratch memory and the
  * exception (SIGFPE <-> #XM, SIGSEGV/SIGBUS <-> #GP, SIGILL <-> #UD).
+ * Compatibility-mode cases (compat32) far-jump natively to Linux's 32-bit user code
+ * segment 23h after loading the state and back to 33h after the instruction (as
+ * tests/diff/diff_compat32.c does); the emulator runs them with CS = TM_SEL_CODE32.
  */
 #ifndef HVEMU_TESTS_DIFF_SUPPORT_SSE_H
 #define HVEMU_TESTS_DIFF_SUPPORT_SSE_H
@@ -31,6 +34,8 @@ struct sse_case {
     uint8_t len;
     bool mmx;                   /* compare MM0-7 */
     bool approx;                /* RCP/RSQRT: compare XMM lanes with relative tolerance */
+    bool compat32;              /* run in 32-bit compatibility mode (no REX in code[]; GPRs
+                                 * compared as EAX..EDI low halves) */
     uint16_t gpr_mask;
     uint64_t flag_mask;
     struct sse_state in;
