@@ -16,8 +16,9 @@
  * which requires the modelled TLB: "strict-tlb" on the command line).
  *
  * The guest prints what the statistics must show, one line per claim:
- *   STAT vp=0 <cause> ops=N entries>=M over=0
- * and run_hv.sh stats-gran checks them against the -stats JSON
+ *   STAT vp=0 <cause> ops=N entries>=M over=0     (the VP's TLB counters)
+ *   HVSTAT by_call.FlushVirtualAddressList == N   (the "hyperv" section)
+ * and run_hv.sh stats checks them against the -stats JSON
  * (check_gran_stats.py), with under_flushes = 0.
  */
 #include "hvcall.h"
@@ -240,4 +241,13 @@ void test_main(void)
     printf("STAT vp=0 hv_flush_gva ops=%u entries>=%u over=0\n", gva_ops, gva_min_entries);
     printf("STAT vp=1 hv_flush_space ops=0 entries>=0 over=0\n");
     printf("STAT vp=1 hv_flush_gva ops=0 entries>=0 over=0\n");
+    /* Every hypercall this guest made: the Space and List calls above, all slow,
+     * all SUCCESS, each to VP 0 alone. */
+    printf("HVSTAT hypercalls == %u\n", space_ops + gva_ops);
+    printf("HVSTAT by_call.FlushVirtualAddressSpace == %u\n", space_ops);
+    printf("HVSTAT by_call.FlushVirtualAddressList == %u\n", gva_ops);
+    printf("HVSTAT by_form.slow == %u\n", space_ops + gva_ops);
+    printf("HVSTAT by_status.success == %u\n", space_ops + gva_ops);
+    printf("HVSTAT flush.calls == %u\n", space_ops + gva_ops);
+    printf("HVSTAT flush.targets == %u\n", space_ops + gva_ops);
 }

@@ -19,6 +19,10 @@
  *   the command-line schedule locks VP 2 from cycle AT for FOR cycles; VP 1
  *   flushes {2} after AT and must return no earlier than AT + FOR.
  *
+ * Both modes print HVSTAT claims on the "hyperv" statistics section (locks,
+ * suspends, suspended cycles per VP within what the guest measured around its
+ * blocked calls), which run_hv.sh stats checks.
+ *
  * HvCallGetVpRegisters / SetVpRegisters layouts (TLFS; Linux
  * include/asm-generic/hyperv-tlfs.h struct hv_get/set_vp_registers_input):
  * header {PartitionId u64, VpIndex u32, InputVtl u8, pad[3]} (16 bytes); Get:
@@ -103,6 +107,11 @@ static void flusher(void *arg)
     f->returns++;
 }
 
+/* Per VP: cycles from just before to just after the blocked calls, and how many. */
+static u64 blocked_sum[SMP_MAX_CPUS], blocked_n[SMP_MAX_CPUS];
+static unsigned n_locks, n_unlocks, n_set, n_get;
+#define SLACK 20000     /* per blocked call: the first VMCALL, the re-executed one, an IPI handler */
+
 static void start_flusher(unsigned cpu, u64 mask)
 {
     fl[cpu].mask = mask;
@@ -114,6 +123,11 @@ static void start_flusher(unsigned cpu, u64 mask)
 static void lock(unsigned vp, int on)
 {
     u64 r = set_locked(vp, on);
+    n_set++;
+    if (on)
+        n_locks++;
+    else
+        n_unlocks++;
     CHECK(hv_status(r) == HV_STATUS_SUCCESS, "SetVpRegisters(VP %u, TlbLocked=%d): status %#x (%s)", vp, on,
           hv_status(r), hv_status_name(hv_status(r)));
 }
@@ -127,6 +141,8 @@ static void expect_blocked(unsigned cpu, const char *what)
 static void expect_one_return(unsigned cpu, const char *what)
 {
     smp_wait(cpu);
+    blocked_sum[cpu] += fl[cpu].t_ret - fl[cpu].t_call;
+    blocked_n[cpu]++;
     CHECK(fl[cpu].returns == 1, "%s: flusher on VP %u returned %llu times", what, cpu, fl[cpu].returns);
     CHECK(hv_status(fl[cpu].rax) == HV_STATUS_SUCCESS, "%s: flusher on VP %u got status %#llx", what, cpu,
           fl[cpu].rax);
@@ -137,6 +153,7 @@ static void mode_vpregs(void)
     CHECK(hv_info.priv_ebx & HV_PRIV_ACCESS_VP_REGS, "0x40000003.EBX bit 17 (AccessVpRegisters) not advertised");
     u64 v = ~0ull;
     u64 r = get_suspend(2, &v);
+    n_get++;
     CHECK(hv_status(r) == HV_STATUS_SUCCESS, "GetVpRegisters: status %#x (%s)", hv_status(r), hv_status_name(hv_status(r)));
     CHECK_EQ(v & HV_INTERCEPT_SUSPEND_TLB_LOCKED, 0, "TlbLocked of VP 2 at start");
     if (rt_failures)
@@ -145,6 +162,7 @@ static void mode_vpregs(void)
     /* A. one locker, one flusher; the IPI shows the suspended state. */
     lock(2, 1);
     r = get_suspend(2, &v);
+    n_get++;
     CHECK_EQ(v & HV_INTERCEPT_SUSPEND_TLB_LOCKED, HV_INTERCEPT_SUSPEND_TLB_LOCKED, "TlbLocked of VP 2 reads back");
     seen[1].count = 0;
     start_flusher(1, 1ull << 2);
@@ -199,6 +217,24 @@ static void mode_vpregs(void)
     CHECK_EQ(fl[1].returns, 1, "D: a flush of VP 3 while VP 2 is locked returned");
     smp_wait(1);
     lock(2, 0);
+
+    /* What the statistics must say: A, B (two) and C suspended a caller once each;
+     * D none.  A blocked flush is counted once per VMCALL executed (B-3.2: the
+     * suspended one and the re-executed one), the D flushes once. */
+    unsigned nblocked = (unsigned)(blocked_n[1] + blocked_n[3]);
+    printf("HVSTAT tlb_lock.locks == %u\n", n_locks);
+    printf("HVSTAT tlb_lock.unlocks == %u\n", n_unlocks);
+    printf("HVSTAT tlb_lock.suspends == %u\n", nblocked);
+    printf("HVSTAT tlb_lock.resumes == %u\n", nblocked);
+    printf("HVSTAT by_call.SetVpRegisters == %u\n", n_set);
+    printf("HVSTAT by_call.GetVpRegisters == %u\n", n_get);
+    printf("HVSTAT flush.calls == %u\n", nblocked + 2);
+    for (unsigned c = 1; c <= 3; c += 2) {
+        printf("HVSTAT suspended_cycles_per_vp.%u <= %llu\n", c, blocked_sum[c]);
+        printf("HVSTAT suspended_cycles_per_vp.%u >= %llu\n", c, blocked_sum[c] - SLACK * blocked_n[c]);
+    }
+    printf("HVSTAT suspended_cycles_per_vp.0 == 0\n");
+    printf("HVSTAT suspended_cycles_per_vp.2 == 0\n");
 }
 
 static void mode_sched(void)
@@ -220,6 +256,11 @@ static void mode_sched(void)
     CHECK(fl[1].t_call < at + len, "sched: the flush started at %llu, after the lock ended (%llu)", fl[1].t_call, at + len);
     CHECK(fl[1].t_ret >= at + len, "sched: the flush returned at %llu, before the lock ended at %llu", fl[1].t_ret, at + len);
     printf("sched: lock [%llu, %llu), flush called at %llu, returned at %llu\n", at, at + len, fl[1].t_call, fl[1].t_ret);
+    /* Suspended from the VMCALL (after t_call) to the end of the lock. */
+    printf("HVSTAT tlb_lock.suspends == 1\n");
+    printf("HVSTAT tlb_lock.resumes == 1\n");
+    printf("HVSTAT suspended_cycles_per_vp.1 <= %llu\n", at + len - fl[1].t_call);
+    printf("HVSTAT suspended_cycles_per_vp.1 >= %llu\n", at + len - fl[1].t_call - SLACK);
 }
 
 void test_main(void)
