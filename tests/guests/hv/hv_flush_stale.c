@@ -17,6 +17,9 @@
  * plus "strict-tlb" (required: only hvemu's modelled TLB makes control meaningful).
  * Needs -smp 66 or more.
  *
+ * Prints HVSTAT claims (calls per code and convention, all SUCCESS) for
+ * run_hv.sh stats.
+ *
  * Stages (B-6.1): Space to VP 2; List to VP 2; Space ALL_PROCESSORS; List
  * ALL_PROCESSORS; SpaceEx {65}; ListEx {65}; SpaceEx {2,65}; ListEx {2,65};
  * SpaceEx SET_ALL; ListEx SET_ALL.
@@ -225,6 +228,18 @@ void test_main(void)
     CHECK_EQ(bad_status, 0, "flush hypercalls that did not return SUCCESS with all reps");
     printf("totals: VP %d %llu reads, %llu checked, %llu stale; VP %d %llu reads, %llu checked, %llu stale\n",
            W1, wk[0].reads, wk[0].checked, wk[0].stale, W2, wk[1].reads, wk[1].checked, wk[1].stale);
+    unsigned calls[4] = { 0 };
+    for (unsigned si = 0; si < sizeof stages / sizeof stages[0]; si++)
+        calls[stages[si].form] += control_mode ? 0 : NTRY;
+    unsigned total = calls[0] + calls[1] + calls[2] + calls[3];
+    printf("HVSTAT hypercalls == %u\n", total);
+    printf("HVSTAT by_call.FlushVirtualAddressSpace == %u\n", calls[SPACE]);
+    printf("HVSTAT by_call.FlushVirtualAddressList == %u\n", calls[LIST]);
+    printf("HVSTAT by_call.FlushVirtualAddressSpaceEx == %u\n", calls[SPACE_EX]);
+    printf("HVSTAT by_call.FlushVirtualAddressListEx == %u\n", calls[LIST_EX]);
+    printf("HVSTAT by_form.%s == %u\n", xmm_mode ? "xmm_fast" : "slow", total);
+    printf("HVSTAT by_form.%s == 0\n", xmm_mode ? "slow" : "xmm_fast");
+    printf("HVSTAT by_status.success == %u\n", total);
     if (control_mode) {
         /* Without flushes the swaps must be invisible to both workers at times. */
         CHECK(wk[0].stale > 0, "control: VP %d never read a stale value without a flush", W1);
