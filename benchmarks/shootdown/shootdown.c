@@ -20,8 +20,10 @@
  *             unmap is visible everywhere (hypercall returned / all acks seen);
  *   target    cycles each target lost per shootdown: every target runs a timing
  *             loop and sums the part of each iteration gap above the loop's
- *             normal period (interrupt delivery + handler + IRET in ipi mode;
- *             in hypercall mode nothing interrupts the target).
+ *             normal period, counting gaps over twice the period (interrupt
+ *             delivery + handler + IRET in ipi mode, where nothing else
+ *             interrupts; with many pages also the refill walks of the loop
+ *             that re-reads them, in both modes).
  * Printed as one line that benchmarks/shootdown/run.sh parses:
  *   RESULT k=K pages=N mode=M reps=R stall_avg=.. stall_min=.. stall_max=.. target_avg=..
  * The refill misses come from the -stats file (run.sh).
