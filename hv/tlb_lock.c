@@ -40,6 +40,8 @@ static void release(struct hyperv *hv, unsigned vp, uint64_t now)
             continue;
         struct vp *v = &hv->p->vps[w];
         s->suspended = false;
+        if (v->state != VP_SUSPENDED)
+            continue;               /* nothing else may have moved it, but never revive a stopped VP */
         if (v->cpu.cycles < now)
             v->cpu.cycles = now;
         uint64_t stalled = v->cpu.cycles - s->suspended_at;
