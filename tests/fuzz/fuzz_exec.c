@@ -14,7 +14,9 @@
  * can be replayed:  fuzz_exec SEED CASES_PER_MODE [MODE].
  *
  * Modes: 64-bit, compatibility (32-bit code under long mode), 32- and 16-bit protected
- * mode without paging, real mode.  Each has an IDT (or IVT) whose every vector ends in
+ * mode without paging, real mode; a quarter of the 64-bit, compatibility and 32-bit
+ * cases start at CPL 3, and TF, DF, AC (+CR0.AM), IOPL 3, CR4.UMIP/SMEP/SMAP are set
+ * at random (the state is printed with the bytes).  Each has an IDT (or IVT) whose every vector ends in
  * a HLT stub, so the first exception usually ends the case.
  */
 #include <inttypes.h>
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cpu/cpu.h"
@@ -38,6 +41,9 @@ static const char *const fmode_name[F_COUNT] = { "long64", "compat32", "prot32",
 #define CODE_LEN     64
 #define CYCLE_BUDGET 20000          /* per case: enough for loops to loop, small enough for CI */
 #define WATCHDOG_S   10             /* one case taking this long is a hang */
+/* Host-time budget of the whole run (not guest-visible: it only decides how many of the
+ * deterministic cases run when the machine is loaded); each mode gets its share. */
+#define WALL_BUDGET_S 40.0
 #define REAL_CODE    0x8000ull      /* real mode: CS = 0, IP = 0x8000 */
 #define IDT32_BASE   0x14000ull     /* 32-bit IDT for the protected modes (after the 64-bit TSS) */
 #define SEL_CODE16   0x20           /* extra GDT entry: 16-bit code, base TM_CODE_BASE */
@@ -151,6 +157,60 @@ static void enter_mode(struct test_machine *tm, enum fmode m)
     mmu_set_cpl_ac(&tm->mmu, c->cpl, false);
 }
 
+/* GDT entries for CPL 3 (SDM Vol. 3A 3.4.5): 64-bit code, 32-bit code, data, DPL 3. */
+#define SEL_UCODE64 0x33
+#define SEL_UCODE32 0x3b
+#define SEL_UDATA   0x43
+
+/* Vary the starting state beyond the mode (one case in four at CPL 3, random TF, DF,
+ * AC with CR0.AM, IOPL, CR4.UMIP/SMEP/SMAP) and describe it in *what. */
+static void perturb(struct test_machine *tm, enum fmode m, char *what, size_t n)
+{
+    struct cpu *c = &tm->cpu;
+    uint64_t r = rnd();
+    bool user = (m == F_LONG64 || m == F_COMPAT32 || m == F_PROT32) && (r & 3) == 0;
+    if (user) {
+        uint64_t gdt[3] = { 0x00affb000000ffffull, 0x00cffb000000ffffull, 0x00cff3000000ffffull };
+        physmem_write_bytes(tm->pm, TM_GDT_BASE + 0x30, gdt, sizeof gdt);
+        c->gdtr.limit = 0x47;
+        /* 32-bit TSS: ESP0 at +4 is already TM_STACK_TOP (the 64-bit RSP0); SS0 at +8. */
+        if (m == F_PROT32) {
+            uint32_t ss0 = TM_SEL_DATA;
+            physmem_write_bytes(tm->pm, c->tr.base + 8, &ss0, 4);
+        }
+        uint16_t dpl3 = 3u << 5;
+        uint16_t code = m == F_LONG64 ? (0xb | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_L | SEG_ATTR_G)
+                                      : (0xb | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G);
+        seg_set(&c->seg[SEG_CS], m == F_LONG64 ? SEL_UCODE64 : SEL_UCODE32, 0, 0xffffffffu, code | dpl3);
+        for (unsigned k = 0; k < SEG_COUNT; k++)
+            if (k != SEG_CS)
+                seg_set(&c->seg[k], SEL_UDATA, 0, 0xffffffffu,
+                        0x3 | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G | dpl3);
+    }
+    uint64_t fl = 0;
+    if (((r >> 2) & 7) == 0) fl |= FL_TF;
+    if (((r >> 5) & 3) == 0) fl |= FL_DF;
+    if (((r >> 7) & 3) == 0) fl |= FL_AC;
+    if (((r >> 9) & 3) == 0) fl |= FL_IOPL;
+    c->rflags |= fl;
+    if ((r >> 11) & 1) c->cr0 |= CR0_AM;
+    if (((r >> 12) & 3) == 0) c->cr4 |= CR4_UMIP;
+    if (c->cr0 & CR0_PG) {
+        /* Rare: every page is a user page, so the first exception at CPL 0 becomes a
+         * #PF, a #DF and a triple fault (the stubs and the stack are user pages). */
+        if (((r >> 14) & 31) == 0) c->cr4 |= CR4_SMEP;
+        if (((r >> 19) & 31) == 0) c->cr4 |= CR4_SMAP;
+    }
+    snprintf(what, n, "cpl%d%s%s%s%s%s%s%s%s", user ? 3 : 0, (fl & FL_TF) ? " TF" : "", (fl & FL_DF) ? " DF" : "",
+             (fl & FL_AC) ? " AC" : "", (fl & FL_IOPL) ? " IOPL3" : "", (c->cr0 & CR0_AM) ? " AM" : "",
+             (c->cr4 & CR4_UMIP) ? " UMIP" : "", (c->cr4 & CR4_SMEP) ? " SMEP" : "",
+             (c->cr4 & CR4_SMAP) ? " SMAP" : "");
+    mmu_set_cr4(&tm->mmu, c->cr4);
+    mmu_set_cr0(&tm->mmu, c->cr0);
+    cpu_update_mode(c);
+    mmu_set_cpl_ac(&tm->mmu, c->cpl, (c->rflags & FL_AC) != 0);
+}
+
 static const enum cpu_mode expect_mode[F_COUNT] = {
     MODE_LONG64, MODE_PROT32, MODE_PROT32, MODE_PROT16, MODE_REAL
 };
@@ -179,6 +239,13 @@ static int run_case(enum fmode m, uint64_t seed, unsigned n, unsigned *counts)
     struct test_machine *tm = tm_new(8ull << 20);
     struct cpu *c = &tm->cpu;
     enter_mode(tm, m);
+    char state[96];
+    perturb(tm, m, state, sizeof state);
+    size_t dl = strlen(case_desc);
+    if (dl > 0 && dl + strlen(state) + 4 < sizeof case_desc) {
+        case_desc[dl - 1] = 0;                       /* drop the newline, append the state */
+        snprintf(case_desc + dl - 1, sizeof case_desc - dl + 1, " [%s]\n", state);
+    }
     if (c->mode != expect_mode[m]) {
         fprintf(stderr, "fuzz_exec: setup of mode %s failed (cpu mode %d)\n", fmode_name[m], c->mode);
         tm_free(tm);
@@ -251,6 +318,13 @@ static int decode_contract(enum cpu_mode mode, unsigned n)
     return bad;
 }
 
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 20261126;
@@ -269,16 +343,23 @@ int main(int argc, char **argv)
     signal(SIGABRT, on_signal);
 
     int failures = 0;
+    double t0 = now_s();
     for (int m = 0; m < F_COUNT; m++) {
         if (only >= 0 && m != only)
             continue;
         rng = seed ^ ((uint64_t)m << 56);
-        unsigned counts[8] = { 0 };
+        unsigned counts[8] = { 0 }, n;
         memset(vectors, 0, sizeof vectors);
-        for (unsigned n = 0; n < per_mode && failures < 20; n++)
+        double deadline = t0 + WALL_BUDGET_S * (m + 1) / F_COUNT;
+        for (n = 0; n < per_mode && failures < 20; n++) {
+            if (n >= 50 && now_s() > deadline) {
+                printf("fuzz_exec: %s: host time budget reached after %u of %u cases\n", fmode_name[m], n, per_mode);
+                break;
+            }
             failures += run_case((enum fmode)m, seed, n, counts);
+        }
         printf("fuzz_exec: %-8s %u cases: budget %u, halt %u, shutdown %u, unsupported stop %u\n",
-               fmode_name[m], per_mode, counts[CPU_EXIT_BUDGET], counts[CPU_EXIT_HALT],
+               fmode_name[m], n, counts[CPU_EXIT_BUDGET], counts[CPU_EXIT_HALT],
                counts[CPU_EXIT_SHUTDOWN], counts[CPU_EXIT_STOP]);
         printf("          exceptions:");
         for (unsigned v = 0; v < 32; v++)
