@@ -635,6 +635,41 @@ START_TEST(syscall_from_compat_mode)
 }
 END_TEST
 
+/* A 16-byte call gate in IA-32e mode (SDM Vol. 3A 5.8.3.1): far CALL pushes CS and
+ * RIP as 8-byte slots (same privilege: no stack switch); far JMP through it only
+ * loads CS:RIP.  The offset in the far pointer is ignored. */
+START_TEST(call_gate_64bit)
+{
+    uint64_t target = 0x150000;
+    w64(TM_GDT_BASE + 0x20, (target & 0xffff) | ((uint64_t)TM_SEL_CODE64 << 16) | (0x8cull << 40) |
+                            (((target >> 16) & 0xffff) << 48));
+    w64(TM_GDT_BASE + 0x28, target >> 32);
+    c->gdtr.limit = 0x2f;
+    w32(TM_DATA_BASE, 0xdeadbeef);                          /* offset: ignored */
+    w16(TM_DATA_BASE + 4, 0x20);
+    LOAD(TM_CODE_BASE, 0xff, 0x1c, 0x25, 0x00, 0x00, 0x20, 0x00,     /* call far [200000h] */
+                       0xf4);
+    LOAD(0x150000, 0xf4);
+    uint64_t rsp = TM_STACK_TOP - 0x100;
+    c->gpr[RSP] = rsp;
+    tm_run(tm, TM_CODE_BASE, 1);
+    ck_assert_uint_eq(c->rip, target);
+    ck_assert_uint_eq(c->seg[SEG_CS].sel, TM_SEL_CODE64);
+    ck_assert_uint_eq(c->gpr[RSP], rsp - 16);
+    uint64_t ret, cs;
+    physmem_read_bytes(tm->pm, rsp - 16, &ret, 8);
+    physmem_read_bytes(tm->pm, rsp - 8, &cs, 8);
+    ck_assert_uint_eq(ret, TM_CODE_BASE + 7);
+    ck_assert_uint_eq(cs, TM_SEL_CODE64);
+
+    LOAD(TM_CODE_BASE, 0xff, 0x2c, 0x25, 0x00, 0x00, 0x20, 0x00);   /* jmp far [200000h] */
+    c->gpr[RSP] = rsp;
+    tm_run(tm, TM_CODE_BASE, 1);
+    ck_assert_uint_eq(c->rip, target);
+    ck_assert_uint_eq(c->gpr[RSP], rsp);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("modes");
@@ -664,6 +699,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(t, lm_setup, teardown);
     tcase_add_test(t, legacy_opcodes_ud_in_64bit);
     tcase_add_test(t, syscall_from_compat_mode);
+    tcase_add_test(t, call_gate_64bit);
     suite_add_tcase(s, t);
     return s;
 }
