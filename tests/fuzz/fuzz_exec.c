@@ -11,7 +11,8 @@
  *   - after the run the CPU state is coherent: mode agrees with CR0/EFER/CS, no
  *     exception left half-delivered (exc_nesting back to -1).
  * A failure prints the mode, the seed, the case number and the code bytes, so the case
- * can be replayed:  fuzz_exec SEED CASES_PER_MODE [MODE].
+ * can be replayed:  fuzz_exec SEED CASES_PER_MODE [MODE]  (HVEMU_FUZZ_SECONDS=N sets the
+ * host-time budget, 40 s by default).
  *
  * Modes: 64-bit, compatibility (32-bit code under long mode), 32- and 16-bit protected
  * mode without paging, real mode; a quarter of the 64-bit, compatibility and 32-bit
@@ -344,13 +345,16 @@ int main(int argc, char **argv)
 
     int failures = 0;
     double t0 = now_s();
+    /* HVEMU_FUZZ_SECONDS: a longer host-time budget for runs by hand. */
+    const char *bs = getenv("HVEMU_FUZZ_SECONDS");
+    double budget_s = bs ? strtod(bs, NULL) : WALL_BUDGET_S;
     for (int m = 0; m < F_COUNT; m++) {
         if (only >= 0 && m != only)
             continue;
         rng = seed ^ ((uint64_t)m << 56);
         unsigned counts[8] = { 0 }, n;
         memset(vectors, 0, sizeof vectors);
-        double deadline = t0 + WALL_BUDGET_S * (m + 1) / F_COUNT;
+        double deadline = t0 + budget_s * (m + 1) / F_COUNT;
         for (n = 0; n < per_mode && failures < 20; n++) {
             if (n >= 50 && now_s() > deadline) {
                 printf("fuzz_exec: %s: host time budget reached after %u of %u cases\n", fmode_name[m], n, per_mode);
