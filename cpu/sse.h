@@ -118,17 +118,36 @@ static inline uint64_t mmx_src(struct cpu *c, const struct insn *i)
  * SSE_FENCE keeps the compiler from moving the arithmetic across the MXCSR switch.
  * Operations that can underflow use SSE_FP_UNDERFLOW_CHECK (below). */
 #define SSE_FENCE(x) __asm__ volatile("" : "+x"(x))
+/* STMXCSR/LDMXCSR as volatile asm: the intrinsics may be merged or moved by the
+ * compiler (two _mm_getcsr() with no _mm_setcsr between were combined). */
+static inline uint32_t sse_host_getcsr(void)
+{
+    uint32_t v;
+    __asm__ volatile("stmxcsr %0" : "=m"(v));
+    return v;
+}
+static inline void sse_host_setcsr(uint32_t v)
+{
+    __asm__ volatile("ldmxcsr %0" : : "m"(v));
+}
 static inline uint32_t sse_fp_begin(const struct cpu *c)
 {
-    uint32_t host = _mm_getcsr();
+    uint32_t host = sse_host_getcsr();
     uint32_t g = c->fpu.mxcsr;
     /* FTZ only acts when UE is masked (SDM Vol. 1 10.2.3.3). */
     uint32_t ftz = (g & 0x800u) ? (g & MXCSR_FTZ) : 0;
-    _mm_setcsr((g & (MXCSR_DAZ | (3u << MXCSR_RC_SHIFT))) | ftz | MXCSR_MASKS);
-    return host;
+    uint32_t want = (g & (MXCSR_DAZ | (3u << MXCSR_RC_SHIFT))) | ftz | MXCSR_MASKS;
+    /* LDMXCSR is slow on the host, so it is skipped when the control bits already
+     * match and every flag left set in the host MXCSR (by an earlier instruction) is
+     * already set and masked in the guest's: not seeing it raised again changes
+     * nothing.  The host runs with masked, possibly sticky, flags: harmless. */
+    uint32_t hf = host & MXCSR_FLAGS, unmasked = ~(g >> 7) & MXCSR_FLAGS;
+    if ((host & ~MXCSR_FLAGS) != want || (hf & ~g) || (hf & unmasked))
+        sse_host_setcsr(want);
+    return host & ~MXCSR_FLAGS;
 }
 /* The flags the host raised since sse_fp_begin(). */
-static inline uint32_t sse_fp_flags(void) { return _mm_getcsr() & MXCSR_FLAGS; }
+static inline uint32_t sse_fp_flags(void) { return sse_host_getcsr() & MXCSR_FLAGS; }
 /* With UE unmasked, underflow is any tiny result, exact or not (SDM Vol. 1 11.5.2.5);
  * the masked host flags only inexact tiny results.  If UE is unmasked and was not
  * raised, the caller runs the operation again after sse_fp_ftz_pass() (FTZ mode flags
@@ -139,7 +158,7 @@ static inline bool sse_fp_need_ftz_pass(const struct cpu *c, uint32_t flags)
 }
 static inline void sse_fp_ftz_pass(const struct cpu *c)
 {
-    _mm_setcsr((c->fpu.mxcsr & (MXCSR_DAZ | (3u << MXCSR_RC_SHIFT))) | MXCSR_FTZ | MXCSR_MASKS);
+    sse_host_setcsr((c->fpu.mxcsr & (MXCSR_DAZ | (3u << MXCSR_RC_SHIFT))) | MXCSR_FTZ | MXCSR_MASKS);
 }
 /* Wraps "r = expr" (operands a, b) for operations that can underflow. */
 #define SSE_FP_RUN(c, r, a, b, expr) do {                       \

@@ -69,7 +69,8 @@ void sse_write_m(struct cpu *c, const struct insn *i, unsigned size, uint64_t v)
 
 void sse_fp_end(struct cpu *c, uint32_t host, uint32_t raised)
 {
-    _mm_setcsr(host);
+    if ((sse_host_getcsr() & ~MXCSR_FLAGS) != host)
+        sse_host_setcsr(host);              /* the host's control bits (and no flags) */
     uint32_t unmasked = raised & ~(c->fpu.mxcsr >> 7) & MXCSR_FLAGS;
     uint32_t pre = raised & (MXCSR_IE | MXCSR_DE | MXCSR_ZE);
     if (unmasked & pre)
