@@ -212,13 +212,23 @@ static unsigned timer_shift(const struct lapic *l)
 
 static uint32_t timer_mode(const struct lapic *l) { return l->lvt[LVT_TIMER] & LVT_TIMER_MODE_MASK; }
 
+/* The shortest periodic period in cycles.  A guest asking for a 1-cycle period
+ * would make every scheduler quantum one cycle long; KVM clamps periodic timers
+ * for the same reason (its min_timer_period_us, 200 us).  Ours is far below any
+ * period a real OS programs, so no guest we run notices. */
+#define LAPIC_MIN_PERIOD 256u
+
 static void timer_start_count(struct lapic *l, uint64_t t)
 {
     l->timer_start = t;
-    if (l->timer_icr == 0 || timer_mode(l) == LVT_TIMER_TSCDL)
+    if (l->timer_icr == 0 || timer_mode(l) == LVT_TIMER_TSCDL) {
         arm(l, NEVER);
-    else
-        arm(l, t + ((uint64_t)l->timer_icr << timer_shift(l)));
+        return;
+    }
+    uint64_t period = (uint64_t)l->timer_icr << timer_shift(l);
+    if (timer_mode(l) == LVT_TIMER_PERIODIC && period < LAPIC_MIN_PERIOD)
+        period = LAPIC_MIN_PERIOD;
+    arm(l, t + period);
 }
 
 static uint32_t timer_current(const struct lapic *l)
@@ -228,7 +238,8 @@ static uint32_t timer_current(const struct lapic *l)
     uint64_t t = now(l);
     if (t >= l->timer_deadline)
         return 0;
-    return (uint32_t)((l->timer_deadline - t + (1ull << timer_shift(l)) - 1) >> timer_shift(l));
+    uint64_t left = (l->timer_deadline - t + (1ull << timer_shift(l)) - 1) >> timer_shift(l);
+    return left < l->timer_icr ? (uint32_t)left : l->timer_icr;     /* a stretched period */
 }
 
 static uint64_t tsc_offset(const struct lapic *l)

@@ -22,6 +22,11 @@ static void report(void *arg)
 }
 
 static volatile u64 ap_base;
+static volatile u32 hits70[SMP_MAX_CPUS], hits71[SMP_MAX_CPUS];
+static int on70(struct trap_frame *f) { hits70[smp_this_cpu()]++; return 1; }
+static int on71(struct trap_frame *f) { hits71[smp_this_cpu()]++; return 1; }
+static void int70(void *arg) { __asm__ volatile("int $0x70" ::: "memory"); }
+extern char rt_isr_stubs[];
 static void read_base(void *arg) { ap_base = rdmsr(MSR_APIC_BASE); }
 
 void test_main(void)
@@ -50,5 +55,18 @@ void test_main(void)
     for (unsigned i = 1; i < n; i++) {
         smp_call(i, read_base, 0);
         CHECK(!(ap_base & (1ull << 8)) && (ap_base & (1ull << 11)), "AP %u IA32_APIC_BASE %#llx", i, ap_base);
+    }
+    /* Per-CPU IDT: on the last CPU, gate 0x70 leads to the stub of vector 0x71. */
+    rt_set_handler(0x70, on70);
+    rt_set_handler(0x71, on71);
+    unsigned last = n - 1;
+    if (last)
+        smp_idt_set_raw(last, 0x70, (u64)(uintptr_t)(rt_isr_stubs + 16 * 0x71), 0, 0, 0xE);
+    for (unsigned i = 0; i < n; i++)
+        smp_call(i, int70, 0);
+    for (unsigned i = 0; i < n; i++) {
+        u32 redirected = last && i == last;
+        CHECK(hits70[i] == !redirected && hits71[i] == redirected,
+              "CPU %u: INT 0x70 reached %s (0x70: %u, 0x71: %u)", i, redirected ? "0x71" : "0x70", hits70[i], hits71[i]);
     }
 }

@@ -170,6 +170,12 @@ START_TEST(test_timer_oneshot_periodic)
     lapic_timer_expired(&l, 3600);
     ck_assert_int_eq(lapic_pending_vector(&l), -1);
     ck_assert_uint_eq(last_arm, 4400);
+    /* A periodic period below 256 cycles is stretched to 256 (lapic.c, as KVM
+     * clamps): 10 ticks at divide-by-1 arms 256 cycles ahead. */
+    wr(&l, LAPIC_TIMER_DCR, 0xb);
+    fake_now = 5000;
+    wr(&l, LAPIC_TIMER_ICR, 10);
+    ck_assert_uint_eq(last_arm, 5256);
     /* Writing 0 to the initial count stops it. */
     wr(&l, LAPIC_TIMER_ICR, 0);
     ck_assert_uint_eq(last_arm, UINT64_MAX);

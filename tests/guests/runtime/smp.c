@@ -133,7 +133,9 @@ static void ap_entry(struct smp_cpu *c)
 {
     write_cr4(bsp_cr4);
     cpu_tables_init(c);
-    __asm__ volatile("lidt %0" :: "m"(bsp_idtr));
+    memcpy(c->idt, (const void *)(uintptr_t)bsp_idtr.base, sizeof c->idt);
+    struct { u16 limit; u64 base; } __attribute__((packed)) idtr = { sizeof(c->idt) - 1, (u64)(uintptr_t)c->idt };
+    __asm__ volatile("lidt %0" :: "m"(idtr));
     apic_sw_enable();
     __atomic_store_n(&c->online, 1, __ATOMIC_RELEASE);
     for (;;) {
@@ -208,6 +210,21 @@ unsigned smp_start_aps(void)
         n_online++;
     }
     return n_online;
+}
+
+void smp_idt_set_raw(unsigned cpu, int vector, u64 h, int dpl, int ist, int type)
+{
+    if (cpu == 0) {
+        rt_idt_set_raw(vector, h, dpl, ist, type);
+        return;
+    }
+    if (cpu >= SMP_MAX_CPUS || vector < 0 || vector > 255)
+        return;
+    /* The 16-byte long-mode gate (SDM Vol. 3A Figure 6-8), selector = kernel code. */
+    u64 lo = (h & 0xFFFF) | ((u64)SEL_KCODE << 16) | ((u64)(ist & 7) << 32) |
+             ((u64)(0x80 | (dpl << 5) | type) << 40) | (((h >> 16) & 0xFFFF) << 48);
+    smp_cpus[cpu].idt[2 * vector] = lo;
+    smp_cpus[cpu].idt[2 * vector + 1] = h >> 32;
 }
 
 void smp_run_on(unsigned cpu, void (*fn)(void *), void *arg)

@@ -9,9 +9,10 @@
  * CPU i has APIC ID i (both emulators number them densely from 0).  APs are
  * started one after another with INIT-SIPI-SIPI (SDM Vol. 3A 9.4.4.1) through a
  * real-mode trampoline copied to SMP_TRAMPOLINE (SIPI vector 0x08).  They share the
- * BSP's page tables and IDT (rt_set_handler handlers run on any CPU) and get their
- * own GDT, TSS (RSP0, IST1, IST2) and stacks; GS.base points at their struct
- * smp_cpu.  An idle AP waits with STI;HLT and is woken by SMP_WAKE_VECTOR.
+ * BSP's page tables and the C-level handler table (rt_set_handler handlers run on
+ * any CPU) and get their own GDT, TSS (RSP0, IST1, IST2), stacks and IDT (a copy
+ * of the BSP's taken at start-up: change one CPU's gate with smp_idt_set_raw);
+ * GS.base points at their struct smp_cpu.  An idle AP waits with STI;HLT and is woken by SMP_WAKE_VECTOR.
  *
  * Not per-CPU: rt_last_trap / rt_trap_count and TRY/rt_current_catch (use TRY on
  * the BSP only), rt_printf (print from one CPU at a time, or collect results and
@@ -96,6 +97,7 @@ struct smp_cpu {
     void *volatile arg;
     volatile u64 posted, done;          /* work items posted to / finished by this CPU */
     u64 gdt[8] __attribute__((aligned(16)));
+    u64 idt[512] __attribute__((aligned(16)));     /* 256 16-byte gates (APs; the BSP uses rt.c's) */
     struct tss64 tss __attribute__((aligned(16)));
     u8 *stack_top;
 };
@@ -112,6 +114,9 @@ unsigned smp_this_cpu(void);
 void smp_run_on(unsigned cpu, void (*fn)(void *), void *arg);
 void smp_wait(unsigned cpu);
 void smp_call(unsigned cpu, void (*fn)(void *), void *arg);
+/* Gate 'vector' of CPU cpu's IDT (as rt_idt_set_raw; type 0xE interrupt, 0xF trap
+ * gate).  cpu 0 is the runtime's own IDT. */
+void smp_idt_set_raw(unsigned cpu, int vector, u64 handler, int dpl, int ist, int type);
 /* Busy-wait for n TSC ticks. */
 void smp_delay_tsc(u64 ticks);
 
