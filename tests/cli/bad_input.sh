@@ -62,8 +62,15 @@ expect_bad "e1000"           -kernel ok.elf $S -device e1000
 expect_bad "iobase"          -kernel ok.elf $S -device isa-debug-exit,iobase=zz
 expect_bad "speed"           -kernel ok.elf $S -device isa-debug-exit,speed=3
 expect_bad "outside"         -kernel ok.elf $S -device isa-debug-exit,iobase=0xfffe,iosize=4
+expect_bad "warp"            -kernel ok.elf $S -hyperv warp=on
+expect_bad "tlbflush=maybe"  -kernel ok.elf $S -hyperv tlbflush=maybe
+expect_bad "compat=xen"      -kernel ok.elf $S -hyperv compat=xen
+expect_bad "-tlb-lock"       -kernel ok.elf $S -tlb-lock vp=1,at=100
+expect_bad "not a number"    -kernel ok.elf $S -tlb-lock vp=1,at=x,for=5
+expect_bad "unknown key"     -kernel ok.elf $S -tlb-lock vp=1,at=1,for=5,when=2
 # the machine
 expect_bad "nehalem"         -kernel ok.elf $S -tlb nehalem
+expect_bad "has 2 VPs"       -kernel ok.elf $S -smp 2 -tlb-lock vp=2,at=10,for=10
 expect_bad "already used by isa-debug-exit"       -kernel ok.elf $S -device isa-debug-exit,iobase=0x3f8,iosize=1
 expect_bad "fw_cfg"          -kernel ok.elf $S -device isa-debug-exit,iobase=0x510,iosize=2
 # the kernel and modules
