@@ -89,7 +89,6 @@ static const struct call_desc calls[] = {
 _Static_assert(sizeof calls / sizeof calls[0] <= sizeof ((struct hv_stats *)0)->by_code / sizeof(uint64_t),
                "one statistics slot per table row");
 
-const char *hv_call_name(unsigned row);
 const char *hv_call_name(unsigned row)
 {
     return row < sizeof calls / sizeof calls[0] ? calls[row].name : NULL;

@@ -264,6 +264,9 @@ bool hv_lock_schedule_init(struct hyperv *hv, char *err, size_t errlen);
 bool hv_parse_hyperv_option(const char *arg, struct hv_config *cfg, char *err, size_t errlen);
 bool hv_parse_tlb_lock_option(const char *arg, struct hv_config *cfg, char *err, size_t errlen);
 
+/* Name of row `row` of the dispatch table (hypercall.c), NULL past the end. */
+const char *hv_call_name(unsigned row);
+
 /* Statistics as JSON members ("hyperv": {...}) at the given indent. */
 void hv_stats_write_json(const struct hyperv *hv, FILE *f, int indent);
 

@@ -5,8 +5,6 @@
 #include "hv/hyperv.h"
 #include "hv/partition.h"
 
-const char *hv_call_name(unsigned row);     /* hypercall.c: the dispatch table's names */
-
 void hv_stats_write_json(const struct hyperv *hv, FILE *f, int indent)
 {
     const struct hv_stats *s = &hv->st;
