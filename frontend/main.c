@@ -188,12 +188,22 @@ int main(int argc, char **argv)
     }
     uart_set_output(p->uart, serial_out);
 
-    /* 5. Run. */
+    /* 5. The trace, last of all outputs: bad input above never leaves a trace file. */
+    if (o.trace_path && !partition_open_trace(p, o.trace_path, &o.trace_filter, o.rng_seed, err, sizeof err))
+        return usage_error(err);
+
+    /* 6. Run. */
     struct sched_limits lim = { .max_insns = o.max_insns, .max_cycles = o.max_cycles, .quantum = o.quantum };
     double t0 = now_seconds();
     int status = sched_run(p, &lim, stderr);
     double wall = now_seconds() - t0;
     fflush(stdout);
+    /* However the run stopped (debug-exit, triple fault, limits), the trace is closed
+     * here: summary written, FILE.tmp renamed to FILE. */
+    if (!partition_close_trace(p, err, sizeof err)) {
+        fprintf(stderr, "hvemu: %s\n", err);
+        status = HVEMU_EXIT_HOST_ERROR;
+    }
 
     if (o.stats_path) {
         struct run_summary rs = { status, p->exit_msg, wall, HVEMU_VERSION };

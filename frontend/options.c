@@ -169,6 +169,7 @@ static bool parse_serial(const char *s, struct options *o, char *err, size_t err
 bool options_parse(int argc, char **argv, struct options *o, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
+    trace_filter_default(&o->trace_filter);
     o->ram_size = OPT_DEFAULT_RAM;
     o->smp = 1;
     o->serial = SERIAL_STDIO;
@@ -191,7 +192,7 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
             "kernel", "append", "initrd", "m", "smp", "serial", "display", "device", "tlb",
             "cpu", "rng-seed",
             "tlb-model", "stats", "cpu-freq", "max-insns", "max-cycles", "quantum",
-            "hyperv", "tlb-lock", NULL };
+            "hyperv", "tlb-lock", "trace", "trace-filter", NULL };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
             known |= strcmp(name, with_value[k]) == 0;
@@ -238,6 +239,15 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
                 o->tlb_mode = TLB_MODEL_EXACT;
             else
                 return fail(err, errlen, "-tlb-model %s: expected fast or exact", v);
+        } else if (!strcmp(name, "trace")) {
+            if (!v[0])
+                return fail(err, errlen, "-trace: empty file name");
+            o->trace_path = v;
+        } else if (!strcmp(name, "trace-filter")) {
+            char why[256];
+            if (!trace_filter_parse(&o->trace_filter, v, why, sizeof why))
+                return fail(err, errlen, "-trace-filter %s: %s", v, why);
+            o->trace_filter_spec = v;
         } else if (!strcmp(name, "stats")) {
             if (!v[0])
                 return fail(err, errlen, "-stats: empty file name");
@@ -266,6 +276,8 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
     }
     if (!o->kernel)
         return fail(err, errlen, "no -kernel given (see --help)");
+    if (o->trace_filter_spec && !o->trace_path)
+        return fail(err, errlen, "-trace-filter %s: without -trace FILE there is nothing to filter", o->trace_filter_spec);
     return true;
 }
 
@@ -352,6 +364,16 @@ void options_print_help(FILE *f)
 "                        so FILE.json is complete or absent.  Everything outside its\n"
 "                        \"host\" section (wall-clock time, host MIPS) is identical\n"
 "                        across runs with the same inputs\n"
+"  -trace FILE           write the binary TLB event trace (TLB-MODEL.md B-(b)): fills,\n"
+"                        evictions, STLB hits, misses, walks, every invalidation by\n"
+"                        cause, hypercall flushes; L1 hits are counted, not logged.\n"
+"                        Written to FILE.tmp and renamed when the run ends, however it\n"
+"                        ends; read it with hvemu-trace (dump, csv, stats, plot, replay)\n"
+"  -trace-filter SPEC    which records reach the file: vp=N|LO-HI, pcid=.., cr3=..,\n"
+"                        va=LO-HI, cycles=LO-HI, events=NAME[:NAME..] (names of\n"
+"                        hvemu-trace dump, or groups lookup, walk, tlb, inv, hv, sched),\n"
+"                        hits=none|all|N (log L1 hits: none, all, or 1 in N); clauses\n"
+"                        separated by ',' or ';', values by '+' or ':'\n"
 "  -max-insns N          stop after N instructions (all VPs together); K/M/G suffixes\n"
 "                        are decimal\n"
 "  -max-cycles N         stop when virtual time reaches N cycles\n"

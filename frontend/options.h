@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "mmu/mmu.h"
+#include "trace/trace_filter.h"
 #include "hv/hyperv.h"
 
 #define OPT_MIN_RAM   (2ull << 20)    /* a Multiboot kernel at 1 MiB needs RAM above it */
@@ -45,6 +46,9 @@ struct options {
     uint64_t cpu_freq_hz;
     uint64_t max_insns, max_cycles;
     uint64_t quantum;               /* 0: SCHED_DEFAULT_QUANTUM */
+    const char *trace_path;         /* -trace FILE, NULL = off */
+    const char *trace_filter_spec;  /* -trace-filter SPEC as given */
+    struct trace_filter trace_filter;   /* parsed (trace/trace_filter.h), default when not given */
     struct hv_config hyperv;        /* -hyperv, -tlb-lock */
 };
 

@@ -53,7 +53,7 @@ static void write_json(FILE *f, struct partition *p, const struct run_summary *r
         fprintf(f, "    {\n      \"vp\": %u,\n      \"instructions\": %llu,\n      \"cycles\": %llu,\n"
                    "      \"tlb\":\n",
                 i, (unsigned long long)v->cpu.icount, (unsigned long long)v->cpu.cycles);
-        mmu_stats_write_json(&v->mmu, f, 8);
+        mmu_stats_write_json_insns(&v->mmu, f, 8, v->cpu.icount);   /* MPKI rates, per-CR3 blocks */
         fprintf(f, "\n    }%s\n", i + 1 < p->nr_vps ? "," : "");
     }
     uint64_t insns = partition_total_insns(p), cycles = partition_max_cycles(p);

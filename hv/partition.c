@@ -162,6 +162,8 @@ struct partition *partition_new(const struct partition_config *cfg, char *err, s
         v->cpu.rng_seed = cfg->rng_seed;
         cpu_init(&v->cpu, &v->mmu, &partition_cpu_env, p);
         v->cpu.bcache = p->bc;
+        v->mmu.cycles = &v->cpu.cycles;     /* trace stamps, refill window (mmu/trace_hooks.h) */
+        v->mmu.icount = &v->cpu.icount;
         v->state = i == 0 ? VP_RUNNABLE : VP_WAIT_SIPI;
     }
 
@@ -193,6 +195,8 @@ void partition_free(struct partition *p)
 {
     if (!p)
         return;
+    if (p->trace)
+        partition_close_trace(p, NULL, 0);     /* a run that ended without main's close */
     intr_free(p);
     hv_free(p->hv);
     for (unsigned i = 0; i < p->nr_vps; i++)

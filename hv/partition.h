@@ -79,6 +79,7 @@ struct partition {
     struct vp *running;             /* the VP inside cpu_run, or NULL */
     struct intr *intr;              /* local APICs and interrupt routing (hv/interrupts.c) */
     struct hyperv *hv;              /* the Hyper-V interface (hv/hyperv.h) */
+    struct trace_writer *trace;     /* -trace: the event trace, NULL when off (trace) */
 
     struct uart16550 *uart;
     struct fw_cfg *fw_cfg;
@@ -105,6 +106,17 @@ bool partition_add_debug_exit(struct partition *p, uint16_t iobase, uint32_t ios
 /* End the run with a process exit status (device callbacks: debug-exit, power-off).
  * The running VP leaves cpu_run at the next instruction boundary. */
 void partition_request_exit(struct partition *p, int status, const char *msg);
+
+/* -trace FILE (trace): open the event trace with the run's header (preset geometry,
+ * frequency, VP count, seed) and give every VP's mmu the writer.  filter NULL = the
+ * default.  Call last before the run, so bad input never leaves a trace file.
+ * partition_close_trace folds the fast-cache hits into the counts, writes the
+ * summary and renames FILE.tmp to FILE; after every run, however it stopped
+ * (partition_free does it too).  False with a one-line reason in err. */
+struct trace_filter;
+bool partition_open_trace(struct partition *p, const char *path, const struct trace_filter *filter,
+                          uint64_t seed, char *err, size_t errlen);
+bool partition_close_trace(struct partition *p, char *err, size_t errlen);
 
 /* Totals over all VPs. */
 uint64_t partition_total_insns(const struct partition *p);

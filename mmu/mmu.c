@@ -10,6 +10,7 @@
 #include "mmu/fastcache.h"
 #include "mmu/physmem.h"
 #include "mmu/tlb.h"
+#include "mmu/trace_hooks.h"
 #include "mmu/walk.h"
 
 #define CR0_PG    (1ull << 31)
@@ -34,6 +35,8 @@ static uint64_t cur_root(const struct mmu *m) { return m->cr3 & CR3_ROOT_MASK; }
 
 static bool canonical48(uint64_t la) { return (uint64_t)((int64_t)(la << 16) >> 16) == la; }
 
+static uint64_t icount_of(const struct mmu *m) { return m->icount ? *m->icount : 0; }
+
 /* Every entry leaving an L1 array takes the fast entries it backs with it. */
 static void on_remove(void *opaque, const struct tlb_array *a, const struct tlb_entry *e)
 {
@@ -43,6 +46,20 @@ static void on_remove(void *opaque, const struct tlb_array *a, const struct tlb_
     unsigned kinds = ((a->spec->sides & SIDE_I) ? 1u << ACC_FETCH : 0) |
                      ((a->spec->sides & SIDE_D) ? (1u << ACC_READ) | (1u << ACC_WRITE) : 0);
     fast_drop_range(m, kinds, e->vbase, PG_BIT(e->size));
+}
+
+/* Removal by an invalidation: remembered for the refill-miss count (mmu/stats.h). */
+struct inv_ctx {
+    struct mmu *m;
+    enum inv_cause cause;
+};
+
+static void on_inv_remove(void *opaque, const struct tlb_array *a, const struct tlb_entry *e)
+{
+    struct inv_ctx *c = opaque;
+    stats_refill_note(&c->m->tlb->stats, e->vbase, e->size, e->pcid, e->flags & TE_GLOBAL, c->cause,
+                      icount_of(c->m));
+    on_remove(c->m, a, e);
 }
 
 const char *mmu_preset_name(unsigned i)
@@ -97,8 +114,8 @@ enum psc_op { PSC_KEEP = -1 };
 
 /* Perform one invalidation operation: `must` is the SDM minimum; with the conservative
  * policy and a flushable operation, everything goes (counted as over-flush). */
-static void invalidate(struct mmu *m, enum inv_cause cause, struct inv_pred must, int psc_how,
-                       bool conservative_applies)
+static unsigned invalidate(struct mmu *m, enum inv_cause cause, struct inv_pred must, int psc_how,
+                           bool conservative_applies)
 {
     struct tlb *t = m->tlb;
     struct inv_pred remove = must;
@@ -107,11 +124,15 @@ static void invalidate(struct mmu *m, enum inv_cause cause, struct inv_pred must
         remove.how = 0;
         psc_how = PSC_INV_ALL;
     }
-    tlb_invalidate(t, &remove, &must, cause, on_remove, m);
+    struct inv_ctx ctx = { m, cause };
+    unsigned n = tlb_invalidate(t, &remove, &must, cause, on_inv_remove, &ctx);
     if (psc_how != PSC_KEEP)
         t->stats.psc_invalidated += psc_invalidate(&t->psc, (enum psc_inv)psc_how, must.pcid, must.root,
                                                    must.la, t->pcid_root);
     STAT_ADD(&t->stats, inv_ops[cause], 1);
+    if (m->trace)
+        th_inv(m, cause, &must, n, all);
+    return n;
 }
 
 /* The #PF on la: drop la's translation (current PCID, or global) and the PSC entries
@@ -149,6 +170,9 @@ static bool do_walk(struct mmu *m, const struct walk_req *r, bool counted, struc
     bool ok = walk(m->pm, &t->psc, r, &res, &s->psc_evictions, &s->psc_fills);
     uint32_t cyc = p->l2_latency + p->psc_latency + res.reads * p->pte_latency;
     x->cost += cyc;
+    s->cur_cr3->walk_cycles += cyc;
+    if (m->trace)
+        th_walk(m, r->la, r->acc, r->user, ok, &res, cyc);
     if (res.psc_level >= 0)
         s->psc_hits[res.psc_level]++;
     STAT_ADD(s, walk_cycles[r->acc], cyc);
@@ -171,8 +195,12 @@ static bool do_walk(struct mmu *m, const struct walk_req *r, bool counted, struc
                            (res.is_4m ? TE_4M : 0)),
     };
     /* fill policy (TLB-MODEL.md (a)): a walk fills L2 and L1 */
-    tlb_fill(t, LVL_L2, side, r->la, &proto, on_remove, m);
+    struct tlb_entry *e2 = tlb_fill(t, LVL_L2, side, r->la, &proto, on_remove, m);
+    if (m->trace)
+        th_fill(m, e2, r->acc, r->user);
     *out = tlb_fill(t, LVL_L1, side, r->la, &proto, on_remove, m);
+    if (m->trace)
+        th_fill(m, *out, r->acc, r->user);
     return true;
 }
 
@@ -232,17 +260,39 @@ static bool translate(struct mmu *m, uint64_t la, enum mmu_access acc, unsigned 
     struct tlb_entry *e = tlb_lookup(t, LVL_L1, side, la, pcid, true);
     if (e) {
         STAT_ADD(s, l1_hits[acc], 1);
+        if (m->trace) {
+            if (m->trace_log_hits)
+                th_lookup(m, TRACE_EV_LOOKUP_L1_HIT, la, acc, user, e, 0);
+            else
+                m->trace_unlogged_hits++;
+        }
     } else {
         STAT_ADD(s, l1_misses[acc], 1);
+        s->cur_cr3->l1_misses[acc]++;
+        int refill = stats_refill_miss(s, la, pcid, icount_of(m));
+        if (refill >= 0) {
+            STAT_ADD(s, refill_misses[refill], 1);
+            s->cur_cr3->refill_misses++;
+        }
         struct tlb_entry *e2 = tlb_lookup(t, LVL_L2, side, la, pcid, true);
         if (e2) {
             STAT_ADD(s, l2_hits[acc], 1);
             STAT_ADD(s, l2_cycles[acc], t->preset->l2_latency);
+            s->cur_cr3->stlb_hits[acc]++;
             x->cost += t->preset->l2_latency;
+            if (m->trace)
+                th_lookup(m, TRACE_EV_LOOKUP_STLB_HIT, la, acc, user, e2, t->preset->l2_latency);
             struct tlb_entry copy = *e2;
             e = tlb_fill(t, LVL_L1, side, la, &copy, on_remove, m);   /* an L2 hit fills L1 */
+            if (m->trace)
+                th_fill(m, e, acc, user);
         } else {
             STAT_ADD(s, walks[acc], 1);
+            s->cur_cr3->walks[acc]++;
+            if (refill >= 0)
+                STAT_ADD(s, refill_walks, 1);
+            if (m->trace)
+                th_lookup(m, TRACE_EV_MISS, la, acc, user, NULL, 0);
             if (!do_walk(m, &r, true, &e, x))
                 return false;
         }
@@ -261,8 +311,10 @@ static bool translate(struct mmu *m, uint64_t la, enum mmu_access acc, unsigned 
         /* SDM 4.8: a write through an entry with D=0 walks again to set D in memory */
         STAT_ADD(s, dirty_rewalks, 1);
         struct inv_pred p = { .how = INV_BY_ADDR | INV_BY_PCID | INV_GLOBAL_ANY, .la = la, .pcid = pcid };
-        tlb_invalidate(t, &p, &p, INV_REFRESH, on_remove, m);
+        unsigned removed = tlb_invalidate(t, &p, &p, INV_REFRESH, on_remove, m);
         STAT_ADD(s, inv_ops[INV_REFRESH], 1);
+        if (m->trace)
+            th_inv(m, INV_REFRESH, &p, removed, false);
         if (!do_walk(m, &r, false, &e, x))
             return false;
     }
@@ -321,6 +373,9 @@ void mmu_set_cr3(struct mmu *m, uint64_t v)
         struct inv_pred p = { .how = INV_BY_PCID | INV_KEEP_GLOBAL, .pcid = pcid };
         invalidate(m, INV_CR3, p, PSC_INV_PCID, true);
     }
+    stats_cr3_switch(&t->stats, cur_root(m), icount_of(m));
+    if (m->trace)
+        th_ctx(m);
     if (pcid != old_pcid)
         fast_flush_all(m);      /* fast tags carry no PCID */
 }
@@ -349,6 +404,8 @@ void mmu_set_cr4(struct mmu *m, uint64_t cr4)
     if (ch & (CR4_PGE | CR4_PCIDE | CR4_PAE | CR4_SMEP | CR4_SMAP | CR4_LA57))
         fast_flush_all(m);
     fast_select(m);             /* SMAP decides whether AC selects FAST_SUP_AC */
+    if (ch && m->trace)
+        th_ctx(m);
 }
 
 void mmu_set_efer(struct mmu *m, uint64_t efer)
@@ -419,7 +476,9 @@ bool mmu_flush_address_space(struct mmu *m, uint64_t cr3_root, uint64_t flags)
     bool non_global = flags & MMU_HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY;
     struct inv_pred p = { .how = (all_spaces ? 0 : INV_BY_ROOT) |
                           (non_global ? INV_KEEP_GLOBAL : INV_GLOBAL_ANY), .la = 0, .pcid = 0, .root = cr3_root & CR3_ROOT_MASK };
-    invalidate(m, INV_HV_SPACE, p, all_spaces ? PSC_INV_ALL : PSC_INV_ROOT, true);
+    unsigned n = invalidate(m, INV_HV_SPACE, p, all_spaces ? PSC_INV_ALL : PSC_INV_ROOT, true);
+    if (m->trace)
+        th_hv_action(m, false, flags, cr3_root, 0, 0, n, m->flush_policy == FLUSH_CONSERVATIVE);
     return true;
 }
 
@@ -431,7 +490,9 @@ bool mmu_flush_gva_range(struct mmu *m, uint64_t cr3_root, uint64_t gva, uint64_
     /* every (large) page overlapping the range, global or not */
     struct inv_pred p = { .how = INV_BY_ADDR | (all_spaces ? 0 : INV_BY_ROOT) | INV_GLOBAL_ANY,
                           .la = gva & ~0xfffull, .root = cr3_root & CR3_ROOT_MASK, .len = npages << 12 };
-    invalidate(m, INV_HV_GVA, p, all_spaces ? PSC_INV_ALL : PSC_INV_ROOT, true);
+    unsigned n = invalidate(m, INV_HV_GVA, p, all_spaces ? PSC_INV_ALL : PSC_INV_ROOT, true);
+    if (m->trace)
+        th_hv_action(m, true, flags, cr3_root, gva, npages, n, m->flush_policy == FLUSH_CONSERVATIVE);
     return true;
 }
 
@@ -445,6 +506,10 @@ bool mmu_flush_gva(struct mmu *m, uint64_t cr3_root, uint64_t gva, uint64_t flag
 void mmu_stats_fold(struct mmu *m)
 {
     struct mmu_stats *s = &m->tlb->stats;
+    if (m->trace && m->trace_unlogged_hits) {
+        th_count_hits(m, m->trace_unlogged_hits);
+        m->trace_unlogged_hits = 0;
+    }
     for (int k = 0; k < ACC_KINDS; k++) {
         uint64_t n = m->fast_hits[k];
         if (!n)
@@ -454,6 +519,8 @@ void mmu_stats_fold(struct mmu *m)
         } else {
             STAT_ADD(s, accesses[k], n);
             STAT_ADD(s, l1_hits[k], n);         /* a fast hit is an L1 hit (DESIGN.md §3) */
+            if (m->trace)
+                th_count_hits(m, n);
             if (m->cpl == 3)
                 STAT_ADD(s, user_accesses[k], n);
         }

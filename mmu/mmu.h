@@ -85,6 +85,15 @@ struct mmu {
     uint64_t last_pf_la;            /* page already invalidated for the last #PF (see mmu_note_page_fault) */
     bool paging_was_off;            /* fast hits since the last fold were unpaged accesses */
     struct trace_writer *trace;     /* optional event sink (trace/), NULL when off */
+    /* The VP's virtual cycle counter and retired-instruction count (set by hv/partition.c;
+     * NULL reads as 0): cycle stamps of trace records, the refill-miss window and the
+     * per-CR3 instruction counts (mmu/trace_hooks.h, mmu/stats.h). */
+    const uint64_t *cycles;
+    const uint64_t *icount;
+    /* With a trace that only counts L1 hits (the default), a hit is this increment,
+     * handed to the writer at mmu_stats_fold (mmu/trace_hooks.h mmu_set_trace). */
+    bool trace_log_hits;
+    uint64_t trace_unlogged_hits;
 };
 
 /* preset: "skylake", "goldencove", "zen2". Returns false with *err for an unknown preset. */
@@ -143,6 +152,9 @@ void mmu_stats_fold(struct mmu *m);
 /* One JSON object with this VP's counters (deterministic key order, integers only);
  * indent = number of spaces before each line. Folds first. */
 void mmu_stats_write_json(struct mmu *m, FILE *f, int indent);
+/* As above, with the VP's retired instructions for the MPKI rates (the frontend passes
+ * cpu.icount; mmu_stats_write_json uses *m->icount, or 0 = no rates). */
+void mmu_stats_write_json_insns(struct mmu *m, FILE *f, int indent, uint64_t instructions);
 /* TLB-MODEL.md B-(c) check 5, per VP and per PCID: accesses = L1 hits + L1 misses;
  * L1 misses = L2 hits + walks; fills - evictions - invalidated = occupancy.
  * Returns false with a one-line reason in why. */

@@ -45,6 +45,57 @@ void stats_walk_hist(struct mmu_stats *s, uint32_t cycles)
     s->walk_hist[b]++;
 }
 
+/* --- per-CR3 blocks and refill misses --------------------------------------------------- */
+
+static struct cr3_counters *stats_cr3(struct mmu_stats *s, uint64_t root)
+{
+    for (unsigned i = 0; i < s->n_cr3; i++)
+        if (s->cr3[i].root == root)
+            return &s->cr3[i];
+    if (s->n_cr3 < CR3_STATS_MAX) {
+        s->cr3[s->n_cr3].root = root;
+        return &s->cr3[s->n_cr3++];
+    }
+    return &s->cr3[CR3_STATS_MAX];
+}
+
+void stats_cr3_switch(struct mmu_stats *s, uint64_t root, uint64_t icount)
+{
+    if (s->cur_cr3)
+        s->cur_cr3->instructions += icount - s->cr3_since;
+    s->cr3_since = icount;
+    s->cur_cr3 = stats_cr3(s, root);
+}
+
+static unsigned refill_index(uint64_t vbase, unsigned size)
+{
+    /* Fibonacci hashing of the page number: neighbouring pages land far apart. */
+    uint64_t h = ((vbase >> pg_shift[size]) ^ ((uint64_t)size << 40)) * 0x9E3779B97F4A7C15ull;
+    return (unsigned)(h >> 54) % REFILL_SLOTS;
+}
+
+void stats_refill_note(struct mmu_stats *s, uint64_t vbase, unsigned size, uint16_t pcid, bool global,
+                       unsigned cause, uint64_t icount)
+{
+    struct refill_slot *r = &s->refill[refill_index(vbase, size)];
+    *r = (struct refill_slot){ .page = vbase | 1, .icount = icount, .pcid = pcid, .size = (uint8_t)size,
+                               .cause = (uint8_t)cause, .global = global };
+}
+
+int stats_refill_miss(struct mmu_stats *s, uint64_t la, uint16_t pcid, uint64_t icount)
+{
+    for (unsigned size = 0; size < PG_SIZES; size++) {
+        uint64_t page = la & ~PG_MASK(size);
+        struct refill_slot *r = &s->refill[refill_index(page, size)];
+        if (r->page != (page | 1) || r->size != size || (!r->global && r->pcid != pcid))
+            continue;
+        r->page = 0;            /* one refill per removed entry */
+        if (icount - r->icount <= REFILL_WINDOW_INSNS)
+            return r->cause;
+    }
+    return -1;
+}
+
 /* --- a tiny JSON emitter: objects of integers, one key per line ------------------------ */
 
 struct jw {
@@ -131,12 +182,44 @@ static void jw_counters(struct jw *w, const struct mmu_counters *c)
         jw_int(w, "ops", c->inv_ops[i]);
         jw_int(w, "entries", c->inv_entries[i]);
         jw_int(w, "over_flushed_entries", c->inv_over_entries[i]);
+        jw_int(w, "refill_misses", c->refill_misses[i]);
         jw_close(w);
     }
+    jw_close(w);
+    uint64_t refills = 0;
+    for (int i = 0; i < INV_CAUSES; i++)
+        refills += c->refill_misses[i];
+    jw_open(w, "refill_misses");
+    jw_int(w, "window_instructions", REFILL_WINDOW_INSNS);
+    jw_int(w, "l1_misses", refills);
+    jw_int(w, "walks", c->refill_walks);
+    jw_close(w);
+}
+
+/* Misses per kilo-instruction, written x1000 as an integer (the JSON holds integers
+ * only): "mpki_x1000": 2500 means 2.5 MPKI.  0 when no instruction count is known. */
+static uint64_t mpki_x1000(uint64_t misses, uint64_t insns)
+{
+    if (!insns)
+        return 0;
+    return (uint64_t)(((unsigned __int128)misses * 1000000u) / insns);
+}
+
+static void jw_mpki(struct jw *w, const uint64_t l1_misses[3], const uint64_t walks[3], uint64_t insns)
+{
+    jw_open(w, "mpki_x1000");
+    jw_int(w, "l1_itlb", mpki_x1000(l1_misses[2], insns));
+    jw_int(w, "l1_dtlb", mpki_x1000(l1_misses[0] + l1_misses[1], insns));
+    jw_int(w, "stlb", mpki_x1000(walks[0] + walks[1] + walks[2], insns));
     jw_close(w);
 }
 
 void mmu_stats_write_json(struct mmu *m, FILE *f, int indent)
+{
+    mmu_stats_write_json_insns(m, f, indent, m->icount ? *m->icount : 0);
+}
+
+void mmu_stats_write_json_insns(struct mmu *m, FILE *f, int indent, uint64_t insns)
 {
     mmu_stats_fold(m);
     struct tlb *t = m->tlb;
@@ -151,7 +234,9 @@ void mmu_stats_write_json(struct mmu *m, FILE *f, int indent)
     jw_int(&w, "flush_conservative", m->flush_policy == FLUSH_CONSERVATIVE);
     jw_int(&w, "l2_latency", t->preset->l2_latency);
     jw_int(&w, "pte_latency", t->preset->pte_latency);
+    jw_int(&w, "instructions", insns);
     jw_counters(&w, &s->vp);
+    jw_mpki(&w, s->vp.l1_misses, s->vp.walks, insns);
 
     static const char *const hist[WALK_HIST_BUCKETS] = {
         "lt16", "lt32", "lt64", "lt128", "lt256", "lt512", "lt1024", "ge1024" };
@@ -203,6 +288,34 @@ void mmu_stats_write_json(struct mmu *m, FILE *f, int indent)
         snprintf(key, sizeof key, "%d", p);
         jw_open(&w, key);
         jw_counters(&w, s->pcid[p]);
+        jw_close(&w);
+    }
+    jw_close(&w);
+
+    /* Per address space: the instructions of the current root run up to now. */
+    if (s->cur_cr3)
+        stats_cr3_switch(s, s->cur_cr3->root, insns);
+    jw_open(&w, "cr3s");
+    for (unsigned i = 0; i <= CR3_STATS_MAX; i++) {
+        const struct cr3_counters *c = &s->cr3[i];
+        char key[32];
+        if (i == CR3_STATS_MAX) {
+            if (!c->instructions && !c->l1_misses[0] && !c->l1_misses[1] && !c->l1_misses[2])
+                continue;
+            snprintf(key, sizeof key, "other");
+        } else if (i < s->n_cr3) {
+            snprintf(key, sizeof key, "0x%" PRIx64, c->root);
+        } else {
+            continue;
+        }
+        jw_open(&w, key);
+        jw_int(&w, "instructions", c->instructions);
+        jw_kinds(&w, "l1_misses", c->l1_misses);
+        jw_kinds(&w, "stlb_hits", c->stlb_hits);
+        jw_kinds(&w, "walks", c->walks);
+        jw_int(&w, "walk_cycles", c->walk_cycles);
+        jw_int(&w, "refill_misses", c->refill_misses);
+        jw_mpki(&w, c->l1_misses, c->walks, c->instructions);
         jw_close(&w);
     }
     jw_close(&w);

@@ -41,6 +41,7 @@ struct tlb *tlb_new(const struct tlb_preset *p)
         return NULL;
     }
     t->stats.cur = stats_pcid(&t->stats, 0);
+    stats_cr3_switch(&t->stats, 0, 0);
     return t;
 }
 
@@ -190,7 +191,11 @@ struct tlb_entry *tlb_fill(struct tlb *t, enum tlb_level lvl, unsigned side, uin
     unsigned set = tlb_set_of(a, la, (enum pg_size)ps);
     unsigned way = tlb_victim_way(a, set);
     struct tlb_entry *slot = &a->e[set * a->spec->ways + way];
+    t->fill_array = a;
+    t->victim_valid = slot->flags & TE_VALID;
     if (slot->flags & TE_VALID) {
+        t->victim_array = a;
+        t->victim = *slot;
         a->c.evictions++;
         t->stats.vp.evictions++;
         stats_pcid(&t->stats, slot->pcid)->evictions++;

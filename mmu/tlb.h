@@ -103,6 +103,12 @@ struct tlb {
     uint64_t clock;                 /* LRU time stamps */
     uint64_t pcid_root[4096];       /* last CR3 root loaded with each PCID (for INV_BY_ROOT) */
     struct mmu_stats stats;
+    /* The capacity victim of the last tlb_fill (valid = it displaced an entry): the
+     * trace writes its EVICT right after the FILL (mmu/trace_hooks.c). */
+    const struct tlb_array *fill_array;     /* the array of the last tlb_fill */
+    bool victim_valid;
+    const struct tlb_array *victim_array;
+    struct tlb_entry victim;
 };
 
 struct tlb *tlb_new(const struct tlb_preset *p);

@@ -114,6 +114,8 @@ bool walk(struct physmem *pm, struct psc *psc, const struct walk_req *r, struct 
     for (;; lvl--) {
         uint64_t a = table + (((r->la >> (12 + 9 * (lvl - 1))) & 511) << 3);
         e = physmem_read(pm, a, 8);
+        res->step_addr[res->reads] = a;
+        res->step_level[res->reads] = (uint8_t)lvl;
         res->reads++;
         addr[n] = a;
         val[n] = e;
@@ -195,6 +197,8 @@ static bool walk_legacy(struct physmem *pm, const struct walk_req *r, struct wal
         /* PDPTE (4.4.1): P, PWT, PCD, address; bits 2:1, 8:5 and 63 are reserved */
         uint64_t a = (r->root & 0xffffffe0ull) + ((la >> 30) << 3);
         uint64_t e = physmem_read(pm, a, 8);
+        res->step_addr[0] = a;
+        res->step_level[0] = 3;
         res->reads++;
         if (!(e & PTE_P)) {
             res->pf_err = base_err(r);
@@ -213,6 +217,8 @@ static bool walk_legacy(struct physmem *pm, const struct walk_req *r, struct wal
         unsigned idx = pae ? (la >> (12 + 9 * (lvl - 1))) & 511 : (la >> (12 + 10 * (lvl - 1))) & 1023;
         uint64_t a = table + (uint64_t)idx * esz;
         uint64_t e = physmem_read(pm, a, esz);
+        res->step_addr[res->reads] = a;
+        res->step_level[res->reads] = (uint8_t)lvl;
         res->reads++;
         addr[n] = a;
         val[n] = e;

@@ -39,6 +39,8 @@ struct walk_result {
     bool is_4m;
     bool w, u, xd, dirty, global;
     uint32_t reads;         /* page-table entries read from memory */
+    uint64_t step_addr[4];  /* physical address of each entry read, in order (trace WALK_STEP) */
+    uint8_t step_level[4];  /* its level: 4 PML4E, 3 PDPTE, 2 PDE, 1 PTE */
     int psc_level;          /* deepest PSC hit used (enum psc_level), -1 for none */
     uint32_t pf_err;        /* valid when the walk failed */
 };

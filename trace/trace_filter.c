@@ -16,7 +16,8 @@ static const struct { const char *name; uint64_t mask; } event_groups[] = {
     { "walk", EV(WALK_START) | EV(WALK_STEP) | EV(WALK_DONE) },
     { "tlb", EV(FILL) | EV(EVICT) },
     { "inv", EV(INV_INVLPG) | EV(INV_INVPCID0) | EV(INV_INVPCID1) | EV(INV_INVPCID2) |
-             EV(INV_INVPCID3) | EV(INV_CR3) | EV(INV_CR3_NOFLUSH) | EV(INV_CR4) | EV(INV_PF) },
+             EV(INV_INVPCID3) | EV(INV_CR3) | EV(INV_CR3_NOFLUSH) | EV(INV_CR4) | EV(INV_PF) |
+             EV(INV_CR0) | EV(INV_REFRESH) },
     { "hv", EV(HV_FLUSH_SPACE) | EV(HV_FLUSH_SPACE_EX) | EV(HV_FLUSH_LIST) |
             EV(HV_FLUSH_LIST_EX) | EV(HV_IPI) },
     { "shootdown", EV(SHOOTDOWN_SEND) | EV(SHOOTDOWN_ACK) },
@@ -27,12 +28,12 @@ static const struct { const char *name; uint64_t mask; } event_groups[] = {
 static const uint64_t tlb_events = EV(LOOKUP_L1_HIT) | EV(LOOKUP_STLB_HIT) | EV(MISS) |
     EV(WALK_START) | EV(WALK_STEP) | EV(WALK_DONE) | EV(FILL) | EV(EVICT) |
     EV(INV_INVLPG) | EV(INV_INVPCID0) | EV(INV_INVPCID1) | EV(INV_CR3) |
-    EV(INV_CR3_NOFLUSH) | EV(INV_CR4) | EV(INV_PF) | EV(CTX_MARKER);
+    EV(INV_CR3_NOFLUSH) | EV(INV_CR4) | EV(INV_PF) | EV(CTX_MARKER) | EV(INV_CR0) | EV(INV_REFRESH);
 
 /* Events whose vaddr is an address: va= applies. */
 static const uint64_t addr_events = EV(LOOKUP_L1_HIT) | EV(LOOKUP_STLB_HIT) | EV(MISS) |
     EV(WALK_START) | EV(WALK_STEP) | EV(WALK_DONE) | EV(FILL) | EV(EVICT) |
-    EV(INV_INVLPG) | EV(INV_INVPCID0) | EV(INV_PF);
+    EV(INV_INVLPG) | EV(INV_INVPCID0) | EV(INV_PF) | EV(INV_REFRESH);
 
 void trace_filter_default(struct trace_filter *f)
 {

@@ -98,6 +98,7 @@ enum trace_chunk_kind { TRACE_CHUNK_RECORDS = 0, TRACE_CHUNK_SUMMARY = 1 };
 /* Header flags. */
 #define TRACE_HF_EXACT_MODEL  (1u << 0)   /* the TLB ran in "exact" mode (DESIGN.md §3) */
 #define TRACE_HF_FILTERED     (1u << 1)   /* a vp/pcid/cr3/va/events/cycles filter was set */
+#define TRACE_HF_INV_COUNTS   (1u << 2)   /* invalidation records carry entries removed (latency) */
 
 enum trace_preset {
     TRACE_PRESET_CUSTOM = 0,
@@ -113,8 +114,13 @@ enum trace_preset {
  *   WALK_STEP          aux = address of the paging-structure entry read,
  *                      info bits 6-7 = level - 1 (0 = PTE .. 3 = PML4E)
  *   FILL, EVICT        vaddr = page, aux = physical address, info structure =
- *                      where; an EVICT (capacity victim) follows the FILL that
- *                      displaced it
+ *                      where, pcid = the entry's PCID (a global entry copied from
+ *                      the STLB keeps the PCID it was filled under); an EVICT
+ *                      (capacity victim) follows the FILL that displaced it.
+ *                      info bits 6-7 = size of the page-table mapping the entry
+ *                      came from (0 4K, 1 2M, 2 1G, 3 4M): an entry smashed into
+ *                      smaller pieces (pcid_flags size) is invalidated whole
+ *                      (SDM 4.10.4.1), so replay needs the original size
  *   INV_INVLPG, INV_PF vaddr = address, pcid = current PCID
  *   INV_INVPCID0..3    vaddr = address (type 0), pcid = descriptor PCID
  *   INV_CR3            aux = CR3 written (bit 63 cleared), pcid = new PCID
@@ -126,7 +132,14 @@ enum trace_preset {
  *   SHOOTDOWN_SEND/ACK aux = target bitmap / acking VP, latency = stall
  *   SUSPEND, RESUME    aux = VP holding the TLB lock (SUSPEND)
  *   CTX_MARKER         a context change (CR3 load, PCID switch, CR4.PCIDE/PGE):
- *                      aux = CR3 (bit 63 cleared), vaddr = CR4, pcid = current PCID
+ *                      aux = CR3 (bit 63 cleared), vaddr = CR4, pcid = current PCID;
+ *                      written after the invalidation the change caused
+ *   INV_CR0            CR0.PG cleared: every entry and PSC (SDM 4.10.4.1); aux = CR0
+ *   INV_REFRESH        a write through an entry with D=0 removed it to walk again
+ *                      (SDM 4.8): vaddr = address, pcid = current PCID, as INVLPG
+ * Every invalidation record (INV_*, HV_FLUSH_* target actions) has latency =
+ * the number of TLB entries it removed (saturating at 65535; PSC entries are not
+ * included); replay recomputes it and compares.
  */
 #define TRACE_EVENT_LIST(X) \
     X(LOOKUP_L1_HIT,   "l1_hit")          \
@@ -155,7 +168,9 @@ enum trace_preset {
     X(SHOOTDOWN_ACK,   "shootdown_ack")   \
     X(SUSPEND,         "suspend")         \
     X(RESUME,          "resume")          \
-    X(CTX_MARKER,      "ctx")
+    X(CTX_MARKER,      "ctx")             \
+    X(INV_CR0,         "cr0")             \
+    X(INV_REFRESH,     "dirty_refresh")
 
 enum trace_event {
 #define TRACE_EV_ENUM(id, name) TRACE_EV_##id,
@@ -176,9 +191,17 @@ _Static_assert(TRACE_EV_COUNT <= 64, "event_mask is 64 bits");
 #define TRACE_HV_ALL_SPACES      (1u << 1)
 #define TRACE_HV_NON_GLOBAL_ONLY (1u << 2)
 #define TRACE_HV_TARGET_ACTION   (1u << 7)
+#define TRACE_HV_EVERYTHING      (1u << 6)   /* target action: the conservative policy flushed the whole VP */
+/* Target actions are written by the mmu (mmu_flush_address_space, mmu_flush_gva*),
+ * which does not know whether the hypercall was an Ex form: they are always
+ * HV_FLUSH_SPACE or HV_FLUSH_LIST; the caller's record (hv/) names the form.
+ * Their latency field = the number of TLB entries the action removed (saturating). */
 
 /* INV_CR4 reason (info bit 6) */
 #define TRACE_CR4_CURRENT_PCID_ONLY (1u << 6)
+/* INV_* (not HV actions) info bit 7: the conservative flush policy removed every
+ * entry of the VP, globals included, instead of the SDM minimum the type names. */
+#define TRACE_INV_EVERYTHING (1u << 7)
 
 /* Structures (info bits 3-5) and the geometry table index. */
 enum trace_struct {

@@ -331,8 +331,8 @@ bool trace_reader_load_chunk(struct trace_reader *r, size_t i, const struct trac
 int trace_reader_next(struct trace_reader *r, struct trace_record *out, char *err, size_t errlen)
 {
     while (r->it_chunk < r->n_chunks) {
-        const struct trace_record *recs;
-        uint32_t n;
+        const struct trace_record *recs = NULL;     /* set on success; = NULL keeps gcc -O2 quiet */
+        uint32_t n = 0;
         if (!trace_reader_load_chunk(r, r->it_chunk, &recs, &n, err, errlen))
             return -1;
         if (r->it_rec < n) {

@@ -112,6 +112,7 @@ static void write_header(struct trace_writer *w, const struct trace_header_info 
         .vp_count = info->vp_count,
         .preset_id = info->preset_id,
         .flags = (uint8_t)((info->exact_model ? TRACE_HF_EXACT_MODEL : 0) |
+                           (info->inv_counts ? TRACE_HF_INV_COUNTS : 0) |
                            (trace_filter_restricts(&w->filter) ? TRACE_HF_FILTERED : 0)),
         .l1d_entries = info->geom[TRACE_ST_L1D_4K].entries,
         .l1d_ways = (uint8_t)(info->geom[TRACE_ST_L1D_4K].ways > 255 ? 255 : info->geom[TRACE_ST_L1D_4K].ways),
@@ -282,6 +283,11 @@ void trace_count(struct trace_writer *w, uint16_t vp, unsigned type, uint64_t n)
     if (!w || type >= TRACE_EV_COUNT || !ensure_vp(w, vp))
         return;
     w->vps[vp].seen[type] += n;
+}
+
+bool trace_logs_hits(const struct trace_writer *w)
+{
+    return w && w->filter.hit_sample != 0;
 }
 
 uint64_t trace_logged(const struct trace_writer *w)

@@ -32,6 +32,7 @@ struct trace_header_info {
     uint64_t build_id;
     const char *build_text;             /* free text, e.g. "hvemu 0.1.0 (abc123)"; may be NULL */
     bool exact_model;                   /* TLB in "exact" mode */
+    bool inv_counts;                    /* invalidation records carry entries removed (TRACE_HF_INV_COUNTS) */
     struct trace_geometry_entry geom[TRACE_STRUCT_COUNT];
     uint32_t chunk_records;             /* records per chunk, 0 = default */
 };
@@ -59,6 +60,10 @@ bool trace_close(struct trace_writer *w);
 
 /* Close every writer still open (atexit, fatal stops). Idempotent. */
 void trace_flush_on_exit(void);
+
+/* Whether L1 hits are logged at all (hits=all or 1-in-N); when not, emitters may
+ * count them with trace_count instead of building records. False for NULL. */
+bool trace_logs_hits(const struct trace_writer *w);
 
 /* Records logged so far (for tests and progress display). */
 uint64_t trace_logged(const struct trace_writer *w);

@@ -409,7 +409,7 @@ START_TEST(test_filter_parse_good)
     expect_canonical("vp=0+2-3,events=fill:evict", "vp=0+2-3;events=fill+evict");
     expect_canonical("vp=1,pcid=3-5,cr3=0x12345fff,va=0x1000-0x1fff,events=inv,cycles=10-20",
                      "vp=1;pcid=3-5;cr3=0x12345000;va=0x1000-0x1fff;cycles=10-20;"
-                     "events=invlpg+invpcid0+invpcid1+invpcid2+invpcid3+cr3+cr3_noflush+cr4+pf");
+                     "events=invlpg+invpcid0+invpcid1+invpcid2+invpcid3+cr3+cr3_noflush+cr4+pf+cr0+dirty_refresh");
     expect_canonical("events=LOOKUP_L1_HIT+hv_flush_list;hits=all", "events=l1_hit+hv_flush_list;hits=all");
     expect_canonical("hits=16;", "hits=16");
     expect_canonical("events=all", "");

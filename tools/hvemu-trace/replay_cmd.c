@@ -35,12 +35,10 @@ int cmd_replay(struct trace_reader *rd, const struct tool_opts *o)
         return EXIT_BAD;
     }
     const struct trace_geometry_entry *g = trace_reader_geometry(rd);
-    for (int s = 0; s < TRACE_ST_PSC; s++) {
-        if (g[s].entries && g[s].policy != TRACE_REPL_LRU)
-            printf("note: %s uses tree-PLRU live; the model uses LRU, evictions may differ\n", trace_struct_name(s));
-    }
     if (!(h->flags & TRACE_HF_EXACT_MODEL))
-        printf("note: the live TLB ran in fast mode (approximate LRU updates), evictions may differ\n");
+        printf("note: the live TLB ran in fast mode (fast-cache hits do not update LRU), evictions may differ\n");
+    if (h->preset_id == TRACE_PRESET_ZEN2)
+        printf("note: zen2 has separate L2 I and D TLBs; the model has one STLB, so counts may differ\n");
 
     char err[300];
     struct replay *rp = replay_new(g, err, sizeof err);
@@ -48,6 +46,7 @@ int cmd_replay(struct trace_reader *rd, const struct tool_opts *o)
         tool_error("%s: %s", o->file, err);
         return EXIT_BAD;
     }
+    replay_set_header_flags(rp, h->flags);
     if (!tool_for_each(rd, o, feed, rp)) {
         replay_free(rp);
         return EXIT_BAD;

@@ -69,10 +69,11 @@ stats)
     ;;
 determinism)
     tr=()
-    if has_opt '-trace'; then tr=(-trace "$tmp/t1.trc"); else echo "run_hv: note: hvemu has no -trace yet; comparing serial output and stats only"; fi
+    # replay needs every lookup of an exact-mode run (hvemu-trace replay; trace/replay.h)
+    if has_opt '-trace'; then tr=(-trace "$tmp/t1.trc" -trace-filter hits=all -tlb-model exact); else echo "run_hv: note: hvemu has no -trace yet; comparing serial output and stats only"; fi
     run a -stats "$tmp/s1.json" "${tr[@]}" "$@"
     verdict a || exit 1
-    [ ${#tr[@]} -gt 0 ] && tr=(-trace "$tmp/t2.trc")
+    [ ${#tr[@]} -gt 0 ] && tr=(-trace "$tmp/t2.trc" -trace-filter hits=all -tlb-model exact)
     run b -stats "$tmp/s2.json" "${tr[@]}" "$@"
     verdict b >/dev/null || { cat "$tmp/b.out"; echo "run_hv: FAILED: second run"; exit 1; }
     cmp -s "$tmp/a.out" "$tmp/b.out" || { echo "run_hv: FAILED: serial output differs"; diff "$tmp/a.out" "$tmp/b.out" | head -20; exit 1; }
