@@ -138,6 +138,10 @@ for spec in "vp=x" "events=nosuch" "hits=0" "va=9-1" "colour=red"; do
         fail "-trace-filter $spec: status $st, $lines lines on stderr, files: $(ls "$tb"* 2>/dev/null)"
     fi
 done
+"$hvemu" -kernel "$stale" "${base[@]}" -trace "$work/no/such/dir/x.trace" </dev/null >"$work/out" 2>"$work/err"
+st=$?
+[ $st -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && ok "-trace into a missing directory: exit 2, '$(cat "$work/err")'" \
+    || fail "-trace into a missing directory: status $st"
 "$hvemu" -kernel "$stale" "${base[@]}" -trace-filter hits=all </dev/null >"$work/out" 2>"$work/err"
 st=$?
 [ $st -eq 2 ] && [ "$(wc -l <"$work/err")" -eq 1 ] && ok "-trace-filter without -trace: exit 2" \
