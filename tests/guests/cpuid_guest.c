@@ -10,11 +10,14 @@
  *     page walker's MAXPHYADDR (checked by writing a reserved PTE bit is left to the
  *     paging guest); on hvemu, the model's documented values (brand "hvemu virtual
  *     CPU (<model>)") are checked as well.
+ *   - with "smp-topology" (run with -smp 4): on every CPU, CPUID.1:EBX[31:24] and
+ *     CPUID.0BH:EDX are the local APIC's ID; on hvemu also the 0BH core count and,
+ *     with check-rng, each AP's first RDRAND is its own VP stream.
  * A feature that the CPU does not advertise (QEMU's default qemu64 model has no
  * RDRAND, RDPID or UMIP) is skipped with a printed reason; on hvemu every one of
  * them must be advertised.
  */
-#include "rt.h"
+#include "smp.h"
 
 const char rt_test_name[] = "cpuid_guest";
 
@@ -61,9 +64,9 @@ static u64 sm64(u64 *x)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
 }
-static u64 expected_first(u64 seed)
+static u64 expected_first(u64 seed, u64 vp)
 {
-    u64 vp = 0, x, s[4];
+    u64 x, s[4];
     x = seed ^ sm64(&vp);
     for (int k = 0; k < 4; k++)
         s[k] = sm64(&x);
@@ -114,7 +117,7 @@ static void rand_instructions(void)
         CHECK(v1 != v2, "RDRAND returned %#llx twice", v1);
         if (on_hvemu && rt_cmdline_has("check-rng")) {
             u64 seed = rt_cmdline_num("rng-seed", 0);
-            CHECK_EQ(v1, expected_first(seed), "first RDRAND of VP 0 for the -rng-seed stream");
+            CHECK_EQ(v1, expected_first(seed, 0), "first RDRAND of VP 0 for the -rng-seed stream");
         }
     }
     if (!has_rdseed) {
@@ -240,6 +243,53 @@ static void cache_tlb_leaves(void)
     }
 }
 
+struct topo { u32 apic, initial_id, x2id, cores, rng_ok; u64 rnd; };
+static struct topo topo[SMP_MAX_CPUS];
+
+static void read_topology(void *arg)
+{
+    struct topo *t = arg;
+    u32 a, b, c, d;
+    t->apic = apic_id();
+    cpuid(1, 0, &a, &b, &c, &d);
+    t->initial_id = b >> 24;
+    t->x2id = ~0u;
+    if (rt_cpu.max_leaf >= 0xb) {
+        cpuid(0xb, 1, &a, &b, &c, &d);
+        t->x2id = d;
+        t->cores = b & 0xffff;
+    }
+    t->rng_ok = rdrand64(&t->rnd);
+}
+
+static void topology(void)
+{
+    if (!rt_cmdline_has("smp-topology"))
+        return;
+    unsigned n = smp_start_aps();
+    printf("cpuid: %u CPUs\n", n);
+    CHECK(n > 1, "smp-topology needs -smp N > 1 (got %u CPUs)", n);
+    read_topology(&topo[0]);
+    for (unsigned i = 1; i < n && i < SMP_MAX_CPUS; i++)
+        smp_call(i, read_topology, &topo[i]);
+    for (unsigned i = 0; i < n && i < SMP_MAX_CPUS; i++) {
+        struct topo *t = &topo[i];
+        printf("cpuid: CPU %u: APIC ID %u, CPUID.1 initial APIC ID %u, 0BH x2APIC ID %u, 0BH.1 count %u\n", i,
+               t->apic, t->initial_id, t->x2id, t->cores);
+        CHECK_EQ(t->initial_id, t->apic, "CPUID.1:EBX[31:24] = local APIC ID");
+        if (t->x2id != ~0u)
+            CHECK_EQ(t->x2id, t->apic, "CPUID.0BH:EDX = local APIC ID");
+        if (!on_hvemu)
+            continue;
+        CHECK_EQ(t->apic, i, "hvemu: APIC ID = VP index");
+        CHECK_EQ(t->cores, n, "hvemu: CPUID.0BH.1:EBX = number of VPs");
+        if (i > 0 && rt_cmdline_has("check-rng")) {
+            CHECK(t->rng_ok, "RDRAND on CPU %u: CF = 0", i);
+            CHECK_EQ(t->rnd, expected_first(rt_cmdline_num("rng-seed", 0), i), "first RDRAND of an AP: its VP stream");
+        }
+    }
+}
+
 void test_main(void)
 {
     identification();
@@ -247,4 +297,5 @@ void test_main(void)
     rdpid_check();
     umip_check();
     cache_tlb_leaves();
+    topology();
 }
