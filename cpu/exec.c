@@ -97,7 +97,7 @@ static void step_uncached(struct cpu *c, uint64_t la, uint64_t pa)
     bool armed = c->intr_shadow != 0;
     decode_uncached(c, la, pa, &in);
     /* SDM Vol. 3A 5.3: outside 64-bit mode every byte fetched must lie within the
-     * CS limit (#GP(0)); run_loop sends instructions near the limit here. (E) */
+     * CS limit (#GP(0)); run_loop sends instructions near the limit here. (modes) */
     if (c->mode != MODE_LONG64 && c->rip + in.len - 1 > c->seg[SEG_CS].limit)
         cpu_raise_gp0(c);
     exec_insn(c, &in);
@@ -156,7 +156,7 @@ static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
             return CPU_EXIT_BUDGET;
         c->insn_rip = c->rip;           /* a fetch fault reports this instruction */
         /* Within a page of the CS limit (outside 64-bit mode), step one checked
-         * instruction at a time: a block may not run past the limit. (E) */
+         * instruction at a time: a block may not run past the limit. (modes) */
         if (unlikely(c->mode != MODE_LONG64) && c->rip + PAGE_SIZE > c->seg[SEG_CS].limit) {
             if (c->rip > c->seg[SEG_CS].limit)
                 cpu_raise_gp0(c);
