@@ -110,6 +110,8 @@ static void bus_init(void *opaque, unsigned vp)
     struct vp *v = &p->vps[vp];
     if (p->running == v)
         return;     /* INIT to oneself (all-including-self): not modelled, ignored */
+    if (v->state == VP_SUSPENDED)
+        return;     /* a flush caller waiting on a TLB lock keeps its state (hv/tlb_lock.c) */
     struct cpu *c = &v->cpu;
     uint64_t base = c->msr.apic_base;
     cpu_reset(c);                       /* keeps the TSC offset */
@@ -117,8 +119,7 @@ static void bus_init(void *opaque, unsigned vp)
     mmu_invpcid(c->mmu, 2, 0, 0);       /* INIT flushes the TLBs, globals included */
     c->attention &= ~(ATTN_INTR | ATTN_YIELD);
     lapic_init_ipi_reset(&p->intr->lapics[vp]);
-    if (v->state == VP_RUNNABLE || v->state == VP_HALTED || v->state == VP_WAIT_SIPI)
-        v->state = VP_WAIT_SIPI;
+    v->state = VP_WAIT_SIPI;
 }
 
 static void bus_sipi(void *opaque, unsigned vp, uint8_t vector)
