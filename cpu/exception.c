@@ -168,14 +168,15 @@ static void deliver_prot(struct cpu *c, const struct event *ev)
         cpu_raise(c, EXC_GP, idt_err);
     uint64_t g = mem_read_sys(c, (c->idtr.base + (uint64_t)ev->vec * 8) & 0xffffffffull, 8);
     unsigned type = (g >> 40) & 0x1f;        /* includes S, which must be 0 */
-    if (type == DT_TASKGATE && (g & (1ull << 47)))
-        cpu_stop_unsupported(c, "task gate in the IDT for vector %d: hardware task switch", ev->vec);
-    if (type != DT_INTGATE && type != DT_TRAPGATE && type != DT_INTGATE16 && type != DT_TRAPGATE16)
+    if (type != DT_INTGATE && type != DT_TRAPGATE && type != DT_INTGATE16 && type != DT_TRAPGATE16 &&
+        type != DT_TASKGATE)
         cpu_raise(c, EXC_GP, idt_err);
     if (ev->software && ((g >> 45) & 3) < c->cpl)
         cpu_raise(c, EXC_GP, idt_err);
     if (!(g & (1ull << 47)))
         cpu_raise(c, EXC_NP, idt_err);
+    if (type == DT_TASKGATE)
+        cpu_stop_unsupported(c, "task gate in the IDT for vector %d: hardware task switch", ev->vec);
     bool gate32 = type & 8;
     uint16_t sel = (uint16_t)(g >> 16);
     uint64_t target = (g & 0xffff) | (gate32 ? (g >> 32) & 0xffff0000ull : 0);

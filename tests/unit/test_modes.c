@@ -584,6 +584,18 @@ START_TEST(task_switch_is_a_clean_stop)
 }
 END_TEST
 
+/* INT n checks the gate DPL before anything else (SDM INT n): a DPL 0 task gate
+ * reached by INT from CPL 3 is #GP(vector * 8 + 2), not a task switch. */
+START_TEST(task_gate_dpl_checked_first)
+{
+    pm_user();
+    LOAD(PM_CODE, 0xcd, 0x81, 0xf4);
+    tm_run(tm, PM_CODE, 3);
+    ck_assert_int_eq(pm_vector(), EXC_GP);
+    ck_assert_uint_eq(r32(c->gpr[RSP]), 0x81 * 8 + 2);
+}
+END_TEST
+
 /* In 64-bit mode the legacy-only opcodes are #UD (SDM Vol. 2 Table A-2, i64), and
  * C4/C5/62 are VEX/EVEX there (here: #UD too, not LES/LDS/BOUND). */
 START_TEST(legacy_opcodes_ud_in_64bit)
@@ -694,6 +706,7 @@ static Suite *suite(void)
     tcase_add_test(t, arpl);
     tcase_add_test(t, far_pointer_loads_protected);
     tcase_add_test(t, task_switch_is_a_clean_stop);
+    tcase_add_test(t, task_gate_dpl_checked_first);
     suite_add_tcase(s, t);
     t = tcase_create("long");
     tcase_add_checked_fixture(t, lm_setup, teardown);
