@@ -8,6 +8,7 @@
 #include "cpu/cpuid.h"
 #include "cpu/cpu_models.h"
 #include "cpu/exception.h"
+#include "cpu/fpu.h"
 #include "cpu/flags.h"
 #include "cpu/seg.h"
 #include "mmu/mmu.h"
@@ -65,7 +66,7 @@ void cpu_reset(struct cpu *c)
     c->cr0 = 0x60000010ull;                    /* CD, NW, ET */
     c->cr2 = c->cr3 = c->cr4 = c->cr8 = 0;
     c->efer = 0;
-    c->xcr0 = 1;
+    fpu_reset(c);                              /* x87/SSE power-on state and XCR0 = 1 (cpu/fpu.h) */
     memset(c->dr, 0, sizeof c->dr);
     c->dr[6] = 0xffff0ff0ull;
     c->dr[7] = 0x400;

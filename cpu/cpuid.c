@@ -210,6 +210,8 @@ static void leaves(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t o[4])
         o[1] = (uint32_t)c->vp_index << 24 | (8u << 8);
         o[2] = f->l1_ecx;
         o[3] = f->l1_edx | apic;
+        if (c->cr4 & CR4_OSXSAVE)
+            o[2] |= 1u << 27;   /* OSXSAVE mirrors CR4.OSXSAVE (SDM Vol. 2A Table 3-10) */
         if (nr_vps(c) > 1) {
             o[1] |= (core_bits(c) >= 8 ? 0xffu : 1u << core_bits(c)) << 16;
             o[3] |= 1u << 28;   /* HTT: EBX[23:16] is valid */
@@ -236,6 +238,18 @@ static void leaves(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t o[4])
         break;
     case 0xb:
         topology(c, sub, o);
+        break;
+    case 0xd:
+        /* XSAVE components x87 (0) and SSE (1) only (SDM Vol. 1 13.2, 13.4): the legacy
+         * region (512) + header (64) = 576 bytes whatever XCR0 enables; sub-leaf 1:
+         * XSAVEOPT(0) only (no XSAVEC/XGETBV1/XSAVES).  cpu/fpu_env.c (x87). */
+        if (sub == 0) {
+            o[0] = 3;
+            o[1] = 576;
+            o[2] = 576;
+        } else if (sub == 1) {
+            o[0] = 1;
+        }
         break;
     case 0x18:
         leaf18(m, sub, o);

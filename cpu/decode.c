@@ -89,6 +89,12 @@ static const struct op_row *group_row(unsigned g, unsigned modrm)
     }
 }
 
+/* An x87 row of D8-DF by ModRM (cpu/decode_tables_x87.c). */
+static const struct op_row *x87_row(unsigned op, unsigned modrm)
+{
+    return (modrm >> 6) == 3 ? &op_x87_reg[op & 7][modrm & 0x3f] : &op_x87_mem[op & 7][(modrm >> 3) & 7];
+}
+
 /* Prefix-selected rows; rexb and rep are the REX.B bit and the F3 prefix. */
 static const struct op_row *special_row(unsigned sp, bool is64, bool rexb, bool rep)
 {
@@ -305,6 +311,9 @@ opcode:;
             if (!row)
                 return err;
             op = 0x400;
+        } else if (sp == SP_X87) {
+            TRY(modrm = get(d));
+            row = x87_row(op, (unsigned)modrm);
         } else if (sp == SP_XOP) {
             /* 8F /0 is POP Ev; any other reg field is an AMD XOP prefix (#UD here,
              * length as a plain ModRM form). */
@@ -480,6 +489,8 @@ opcode:;
     unsigned hid = row->hid;
     if ((fl & R_NP) && (pfx & (PFX_OPSIZE | PFX_REP | PFX_REPNE)))
         err = 1;
+    if ((fl & R_F3) && !(pfx & PFX_REP))
+        err = 1;
     if (err || (fl & R_UD) || ((fl & R_I64) && is64) || ((fl & R_O64) && !is64))
         hid = HID_ud;
     if ((pfx & PFX_LOCK) &&
@@ -540,6 +551,10 @@ static const struct op_row *row_of(const struct insn *i)
     if (row->kind == ROW_SPECIAL) {
         if (row->arg == SP_XOP)
             return &op_groups1[G1A_8F][0];
+        if (row->arg == SP_X87) {
+            row = x87_row(op, modrm);
+            return row->kind == ROW_OP ? row : &row_undef;
+        }
         if (row->arg >= SP_VEX3 && row->arg <= SP_EVEX)     /* decoded: so not VEX/EVEX */
             return &op_les_lds_bound[row->arg - SP_VEX3];
         row = special_row(row->arg, i->fn == h_movsxd, i->fn == h_xchg, i->pfx & PFX_REP);

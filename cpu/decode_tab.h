@@ -97,6 +97,8 @@ enum {
 #define R_REGONLY (1u << 12)  /* ModRM.mod must be 3 (register-only forms: MOVMSKPS, PMOVMSKB, PSRLW imm...): else #UD;
                                  * a non-zero row arg is then the mask of valid ModRM.reg digits (0F 71-73) */
 
+#define R_F3      (1u << 13)  /* valid only with the F3 mandatory prefix (group rows see no prefixes): else #UD */
+
 enum row_kind {
     ROW_NONE = 0,   /* undefined: h_ud */
     ROW_OP,         /* an instruction */
@@ -146,6 +148,7 @@ enum {
     SP_EVEX,        /* 62: EVEX in 64-bit mode (or mod=11 in legacy), else BOUND */
     SP_XOP,         /* 8F: XOP when ModRM.reg != 0 (AMD), else POP Ev */
     SP_SSE,         /* 0F xx SSE/MMX: row by mandatory prefix in op_sse0f (cpu/decode_tables_sse.c) */
+    SP_X87,         /* D8-DF: row by ModRM in op_x87_mem/op_x87_reg (cpu/decode_tables_x87.c) */
 };
 
 /* The tables (cpu/decode_tables.c, cpu/decode_tables_0f.c). */
@@ -165,6 +168,8 @@ extern const struct op_row op_sse0f[256][4], op_sse38[256][4], op_sse3a[256][4];
 extern const struct op_row op_f3sel[3][2];   /* [SP_F3_B8..SP_F3_BD - SP_F3_B8][no F3 / F3] */
 extern const struct op_row op_nop90[3];      /* NOP, PAUSE, XCHG */
 extern const struct op_row op_63[2];         /* ARPL, MOVSXD */
+/* x87 escapes D8-DF [opcode - D8][ModRM.reg] (memory) or [opcode - D8][ModRM & 3F] (mod = 11). */
+extern const struct op_row op_x87_mem[8][8], op_x87_reg[8][64];
 extern const struct op_row op_les_lds_bound[3]; /* [SP_VEX3/SP_VEX2/SP_EVEX - SP_VEX3] outside 64-bit mode */
 
 #endif

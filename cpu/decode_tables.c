@@ -101,7 +101,7 @@ const struct op_row op_map1[256] = {
     ROW(0x98, cbw, __, __, __, 0),
     ROW(0x99, cwd, __, __, __, 0),
     ROWN(0x9a, "call", callf, Ap, __, __, R_I64 | R_BR),
-    UDROW(0x9b, "wait", __, __, 0),
+    ROWN(0x9b, "fwait", fwait, __, __, __, 0),
     ROW(0x9c, pushf, __, __, __, R_D64),
     /* POPF may set IF or TF, or AC (which selects another fast-cache context). */
     ROW(0x9d, popf, __, __, __, R_D64 | R_END),
@@ -152,10 +152,8 @@ const struct op_row op_map1[256] = {
     ROW(0xd6, salc, __, __, __, R_I64),
     ROW(0xd7, xlat, Xb, __, __, 0),
     /* D8-DF: x87 escapes, every form has a ModRM (SDM Vol. 2 A.4). */
-    UDROW(0xd8, "x87", M, __, R_MODRM), UDROW(0xd9, "x87", M, __, R_MODRM),
-    UDROW(0xda, "x87", M, __, R_MODRM), UDROW(0xdb, "x87", M, __, R_MODRM),
-    UDROW(0xdc, "x87", M, __, R_MODRM), UDROW(0xdd, "x87", M, __, R_MODRM),
-    UDROW(0xde, "x87", M, __, R_MODRM), UDROW(0xdf, "x87", M, __, R_MODRM),
+    SPECIAL(0xd8, SP_X87), SPECIAL(0xd9, SP_X87), SPECIAL(0xda, SP_X87), SPECIAL(0xdb, SP_X87),
+    SPECIAL(0xdc, SP_X87), SPECIAL(0xdd, SP_X87), SPECIAL(0xde, SP_X87), SPECIAL(0xdf, SP_X87),
     /* LOOP/JrCXZ count with the address size; operand size is that of RIP. */
     ROW(0xe0, loopne, Jb, __, __, R_F64 | R_BR),
     ROW(0xe1, loope, Jb, __, __, R_F64 | R_BR),

@@ -59,7 +59,7 @@ const struct op_row op_map0f[256] = {
     SSE(0x68), SSE(0x69), SSE(0x6a), SSE(0x6b), SSE(0x6c), SSE(0x6d), SSE(0x6e), SSE(0x6f),
     SSE_IB(0x70), SSE_IB(0x71), SSE_IB(0x72), SSE_IB(0x73),
     SSE(0x74), SSE(0x75), SSE(0x76),
-    UDROW(0x77, "emms", __, __, 0),
+    ROW(0x77, emms, __, __, __, R_NP),
     SSE(0x78), SSE(0x79), SSE(0x7c), SSE(0x7d), SSE(0x7e), SSE(0x7f),
     JCC(0x80), JCC(0x81), JCC(0x82), JCC(0x83), JCC(0x84), JCC(0x85), JCC(0x86), JCC(0x87),
     JCC(0x88), JCC(0x89), JCC(0x8a), JCC(0x8b), JCC(0x8c), JCC(0x8d), JCC(0x8e), JCC(0x8f),
@@ -147,6 +147,8 @@ const struct op_row op_0f01_reg[64] = {
     ROWN(0x01, "vmcall", vmcall, __, __, __, R_END),
     ROW(0x0a, clac, __, __, __, R_END),
     ROW(0x0b, stac, __, __, __, R_END),
+    ROW(0x10, xgetbv, __, __, __, 0),
+    ROW(0x11, xsetbv, __, __, __, R_END),
     ROWN(0x19, "vmmcall", vmcall, __, __, __, R_END),
     SMSW_R(0), SMSW_R(1), SMSW_R(2), SMSW_R(3), SMSW_R(4), SMSW_R(5), SMSW_R(6), SMSW_R(7),
     LMSW_R(0), LMSW_R(1), LMSW_R(2), LMSW_R(3), LMSW_R(4), LMSW_R(5), LMSW_R(6), LMSW_R(7),
@@ -174,18 +176,22 @@ const struct op_row op_g9_reg[8] = {
     ROW(6, rdrand, Ev, __, __, 0), ROW(7, rdseed, Ev, __, __, 0),
 };
 
-/* Group 15 (0F AE), memory forms: FXSAVE etc. are #UD (no x87/SSE state); CLFLUSH is ours. */
+/* Group 15 (0F AE), memory forms: the FXSAVE/XSAVE family (cpu/fpu_env.c); CLFLUSH is
+ * ours, and with 66 it is CLFLUSHOPT, the same operation here. */
 const struct op_row op_g15[8] = {
-    UDROW(0, "fxsave", M, __, 0), UDROW(1, "fxrstor", M, __, 0),
-    UDROW(2, "ldmxcsr", M, __, 0), UDROW(3, "stmxcsr", M, __, 0),
-    UDROW(4, "xsave", M, __, 0), UDROW(5, "xrstor", M, __, 0),
-    UDROW(6, "xsaveopt", M, __, 0),
+    ROW(0, fxsave, M, __, __, 0), ROW(1, fxrstor, M, __, __, 0),
+    ROW(2, ldmxcsr, M, __, __, 0), ROW(3, stmxcsr, M, __, __, 0),
+    ROW(4, xsave, M, __, __, 0), ROW(5, xrstor, M, __, __, 0),
+    ROW(6, xsaveopt, M, __, __, 0),
     ROW(7, clflush, M, __, __, 0),
 };
 /* Group 15, register forms: the fences (h_fence tells them apart by insn.reg).  The
  * r/m field is ignored (SDM Vol. 2 LFENCE/MFENCE/SFENCE); with 66/F2/F3 these encodings
  * are TPAUSE/UMONITOR/UMWAIT/INCSSP (not implemented). */
 const struct op_row op_g15_reg[8] = {
+    /* F3 /0-/3: RDFSBASE, RDGSBASE, WRFSBASE, WRGSBASE (the handlers check F3, cpu/fpu_fsgsbase.c) */
+    ROWN(0, "rdfsbase", rdfsbase, Ey, __, __, R_O64 | R_F3), ROWN(1, "rdgsbase", rdfsbase, Ey, __, __, R_O64 | R_F3),
+    ROWN(2, "wrfsbase", wrfsbase, Ey, __, __, R_O64 | R_F3), ROWN(3, "wrgsbase", wrfsbase, Ey, __, __, R_O64 | R_F3),
     ROWN(5, "lfence", fence, __, __, __, R_NP),
     ROWN(6, "mfence", fence, __, __, __, R_NP),
     ROWN(7, "sfence", fence, __, __, __, R_NP),

@@ -26,7 +26,8 @@ static inline void need_cpl0(struct cpu *c)
 /* CR4 bits of features CPUID advertises (plus OSFXSR/OSXMMEXCPT, harmless storage
  * until SSE arrives); anything else is reserved: #GP (SDM MOV CR). */
 #define CR4_WRITABLE (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | \
-                      CR4_OSXMMEXCPT | CR4_UMIP | CR4_PCIDE | CR4_SMEP | CR4_SMAP)
+                      CR4_OSXMMEXCPT | CR4_UMIP | CR4_PCIDE | CR4_SMEP | CR4_SMAP | \
+                      CR4_FSGSBASE | CR4_OSXSAVE)
 
 /* CR0 (SDM Vol. 3A 10.8.5 for IA-32e activation): EFER.LMA = PG & LME. */
 static void write_cr0(struct cpu *c, uint64_t v)

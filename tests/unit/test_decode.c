@@ -185,7 +185,7 @@ static const struct lcase cases[] = {
     C(M64, 3, h_smsw, 0x0f, 0x01, 0xe0),
     C(M64, 3, h_lmsw, 0x0f, 0x01, 0xf0),
     C(M64, 3, h_ud, 0x0f, 0x01, 0xc8),                          /* monitor */
-    C(M64, 3, h_ud, 0x0f, 0x01, 0xd0),                          /* xgetbv */
+    C(M64, 3, h_xgetbv, 0x0f, 0x01, 0xd0),
     C(M64, 3, h_lldt, 0x0f, 0x00, 0xd0),
     C(M64, 3, h_ltr, 0x0f, 0x00, 0xd8),
     C(M64, 3, h_str, 0x0f, 0x00, 0xc8),
@@ -209,7 +209,10 @@ static const struct lcase cases[] = {
     C(M64, 3, h_fence, 0x0f, 0xae, 0xf0),
     C(M64, 3, h_fence, 0x0f, 0xae, 0xf8),
     C(M64, 3, h_clflush, 0x0f, 0xae, 0x38),
-    C(M64, 3, h_ud, 0x0f, 0xae, 0x00),                          /* fxsave */
+    C(M64, 3, h_fxsave, 0x0f, 0xae, 0x00),
+    C(M64, 3, h_ud, 0x0f, 0xae, 0xc0),                          /* RDFSBASE needs F3 */
+    C(M64, 4, h_rdfsbase, 0xf3, 0x0f, 0xae, 0xc0),
+    C(M32, 4, h_ud, 0xf3, 0x0f, 0xae, 0xc0),                    /* RDFSBASE: 64-bit mode only */
     C(M64, 5, h_invpcid, 0x66, 0x0f, 0x38, 0x82, 0x01),
     C(M64, 4, h_ud, 0x0f, 0x38, 0x82, 0x01),                    /* needs 66 */
     C(M64, 2, h_ud, 0x0f, 0x0b),                                /* ud2 */
@@ -219,8 +222,13 @@ static const struct lcase cases[] = {
     C(M64, 4, h_nop, 0xf3, 0x0f, 0x1e, 0xfa),                   /* endbr64 */
     C(M64, 3, h_mov, 0x0f, 0xc3, 0x01),                         /* movnti */
     /* things we decode only for their length */
-    C(M64, 2, h_ud, 0xd9, 0xc0),                                /* x87 */
-    C(M64, 6, h_ud, 0xdd, 0x05, 1, 2, 3, 4),
+    C(M64, 2, h_fpu, 0xd9, 0xc0),                               /* fld st(0) */
+    C(M64, 2, h_ud, 0xd9, 0xe2),                                /* D9 E2: hole */
+    C(M64, 3, h_fpu, 0xdd, 0x45, 0x08),                         /* fld qword [rbp+8] */
+    C(M64, 2, h_fpu_st, 0xdd, 0x18),                            /* fstp qword [rax] */
+    C(M64, 2, h_fnstsw, 0xdf, 0xe0),                            /* fnstsw ax */
+    C(M64, 1, h_fwait, 0x9b),
+    C(M64, 6, h_fpu, 0xdd, 0x05, 1, 2, 3, 4),                    /* fld qword [rip+disp32] */
     C(M64, 3, h_mova, 0x0f, 0x28, 0xc1),                        /* movaps */
     C(M64, 5, h_pshufd, 0x66, 0x0f, 0x70, 0xc1, 0x1b),          /* pshufd, Ib */
     C(M64, 4, h_ud, 0xc5, 0xf8, 0x28, 0xc1),                    /* vmovaps (VEX2) */

@@ -305,7 +305,8 @@ START_TEST(cpuid_leaves)
     cpu_cpuid(c, 1, 0, o);
     ck_assert_uint_eq(o[0], cpuid_signature(c));
     ck_assert(o[3] & (1u << 6));                              /* PAE */
-    ck_assert(!(o[3] & (1u << 0)));                           /* no x87 yet */
+    ck_assert(o[3] & (1u << 0));                              /* x87 FPU */
+    ck_assert(o[3] & (1u << 24));                             /* FXSR */
     ck_assert(!(o[3] & (1u << 25)));                          /* no SSE yet */
     ck_assert(o[2] & (1u << 17));                             /* PCID */
     cpu_cpuid(c, 7, 0, o);
