@@ -3,10 +3,23 @@
  * Semantics: SDM Vol. 2 (each instruction's "Operation"); alignment: SDM Vol. 1 11.4.1.
  */
 #pragma GCC target("sse4.2")
+#include <stdio.h>
+#include <stdlib.h>
 #include "cpu/sse.h"
 #include "cpu/handlers.h"
 
 /* ------------------------------------------------------------------ helpers */
+
+/* The SSE handlers execute host SSE4.2 instructions (cpu/sse.h); refuse to run on a
+ * host without them rather than die of SIGILL in the middle of a guest. */
+__attribute__((constructor)) static void sse_check_host(void)
+{
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("sse4.2") || !__builtin_cpu_supports("popcnt")) {
+        fprintf(stderr, "hvemu: the host CPU lacks SSE4.2, which the SSE emulation uses (cpu/sse.h)\n");
+        exit(1);
+    }
+}
 
 void mmx_enter(struct cpu *c)
 {

@@ -5,7 +5,8 @@
  *   SSE: CR0.EM = 1 or CR4.OSFXSR = 0 -> #UD; CR0.TS = 1 -> #NM;
  *        unmasked SIMD FP exception -> #XM if CR4.OSXMMEXCPT else #UD, flags set,
  *        destination unchanged; misaligned m128 of MOVAPS -> #GP(0), MOVUPS is fine.
- *   MMX: CR0.EM -> #UD, CR0.TS -> #NM, OSFXSR not needed; TOP = 0, all tags valid,
+ *   MMX: CR0.EM -> #UD, CR0.TS -> #NM, pending x87 exception -> #MF, OSFXSR not
+ *        needed; TOP = 0, all tags valid,
  *        exponent field of the written register = FFFFh (Vol. 1 9.5.1).
  *   MOVBE and CRC32 are not SSE: no CR0/CR4 conditions.
  */
@@ -84,6 +85,16 @@ START_TEST(mmx_rules)
     c->cr0 |= CR0_TS;
     run(paddb_01, sizeof paddb_01, 1);
     ck_vector(EXC_NM);
+}
+END_TEST
+
+/* A pending unmasked x87 exception (FSW.ES) makes an MMX instruction raise #MF. */
+START_TEST(mmx_pending_x87_is_mf)
+{
+    c->cr0 |= CR0_NE;
+    c->fpu.fsw = 0x0081;                    /* ES + IE */
+    run(paddb_01, sizeof paddb_01, 1);
+    ck_vector(EXC_MF);
 }
 END_TEST
 
@@ -240,6 +251,7 @@ static Suite *suite(void)
     tcase_add_test(t, sse_ts_is_nm);
     tcase_add_test(t, mmx_rules);
     tcase_add_test(t, mmx_paddb_state);
+    tcase_add_test(t, mmx_pending_x87_is_mf);
     tcase_add_test(t, movaps_alignment);
     tcase_add_test(t, divps_masked_ze);
     tcase_add_test(t, divps_unmasked_ze);
