@@ -45,12 +45,23 @@ static void resume_at(struct vp *v, uint64_t t)
 static uint64_t op_now(void *opaque, unsigned vp) { return part(opaque)->vps[vp].cpu.cycles; }
 static uint64_t op_tsc_offset(void *opaque, unsigned vp) { return part(opaque)->vps[vp].cpu.msr.tsc_offset; }
 
+/* The running VP's budget was cut at the deadline known when its turn began: it
+ * must return to the scheduler for a new VP to run or an earlier event to count
+ * (else a woken VP or a new timer could wait up to a whole -quantum). */
+static void reschedule(struct partition *p)
+{
+    if (p->running)
+        p->running->cpu.attention |= ATTN_YIELD;
+}
+
 static void rearm(struct partition *p)
 {
     uint64_t best = CLOCK_NEVER;
     for (unsigned i = 0; i < p->nr_vps; i++)
         if (p->intr->lapics[i].timer_deadline < best)
             best = p->intr->lapics[i].timer_deadline;
+    if (best < p->clock.timers[p->intr->timer_id].deadline)
+        reschedule(p);
     clock_timer_arm(&p->clock, p->intr->timer_id, best);
 }
 
@@ -85,6 +96,7 @@ static void op_kick(void *opaque, unsigned vp)
         resume_at(v, global_now(p));
         v->cpu.halted = 0;
         v->state = VP_RUNNABLE;
+        reschedule(p);
     }
 }
 
@@ -136,6 +148,7 @@ static void bus_sipi(void *opaque, unsigned vp, uint8_t vector)
     cpu_update_mode(c);
     resume_at(v, global_now(p));
     v->state = VP_RUNNABLE;
+    reschedule(p);
 }
 
 static const struct lapic_bus_ops bus_ops = { .init = bus_init, .sipi = bus_sipi };

@@ -6,7 +6,8 @@
  *   - halt with an armed APIC timer: virtual time jumps to the event (the VP
  *     retires a handful of instructions, not a million);
  *   - determinism: two runs give byte-identical memory and cycle counts;
- *   - an IPI (fixed, through the APIC bus) wakes a halted VP at the sender's time.
+ *   - an IPI (fixed, through the APIC bus) wakes a halted VP at the sender's time
+ *     and makes the sender yield its turn.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -196,6 +197,8 @@ START_TEST(test_ipi_wakes_halted_vp)
     p->running = NULL;
     ck_assert_int_eq(p->vps[1].state, VP_RUNNABLE);
     ck_assert_uint_eq(p->vps[1].cpu.cycles, t_sender);  /* woken at the sender's time */
+    /* The sender returns to the scheduler, so the woken VP runs before it goes on. */
+    ck_assert(p->vps[0].cpu.attention & ATTN_YIELD);
     partition_free(p);
 }
 END_TEST
