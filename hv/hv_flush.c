@@ -12,6 +12,7 @@
 #include "hv/hyperv.h"
 #include "hv/partition.h"
 #include "mmu/walk.h"
+#include "mmu/trace_hooks.h"
 
 #define FLAGS_DEFINED (HV_FLUSH_ALL_PROCESSORS | HV_FLUSH_ALL_VIRTUAL_ADDRESS_SPACES \
                        | HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY | HV_FLUSH_USE_EXTENDED_RANGE_FORMAT)
@@ -103,6 +104,19 @@ static unsigned parse_ex(struct hv_call *hc, struct flush_req *r, bool list, boo
     return HV_STATUS_SUCCESS;
 }
 
+/* The caller-side trace record (trace/trace_format.h TRACE_HV_*); the targets' action
+ * records come from the mmu's flush entry points. */
+static void trace_call(struct hv_call *hc, const struct flush_req *r)
+{
+    unsigned type = hc->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE ? TRACE_EV_HV_FLUSH_SPACE
+                    : hc->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_LIST ? TRACE_EV_HV_FLUSH_LIST
+                    : hc->code == HVCALL_FLUSH_VIRTUAL_ADDRESS_SPACE_EX ? TRACE_EV_HV_FLUSH_SPACE_EX
+                    : TRACE_EV_HV_FLUSH_LIST_EX;
+    uint64_t stall = hv_costs.entry_exit + hc->cost;
+    mmu_trace_hv_call(&hc->caller->mmu, type, r->flags, r->as, r->targets.w[0],
+                      stall > 65535 ? 65535 : (uint32_t)stall);
+}
+
 static void flush_space(struct hv_call *hc, const struct flush_req *r)
 {
     struct hyperv *hv = hc->hv;
@@ -117,6 +131,7 @@ static void flush_space(struct hv_call *hc, const struct flush_req *r)
     hc->cost += (uint64_t)n * hv_costs.per_target;
     hv->st.flush_calls++;
     hv->st.flush_targets += n;
+    trace_call(hc, r);
 }
 
 static bool canonical(uint64_t a)
@@ -171,9 +186,12 @@ static unsigned flush_list(struct hv_call *hc, const struct flush_req *r)
         }
         hc->cost += (uint64_t)n * (hv_costs.per_target + hv_costs.per_gva_element);
         hc->reps_done = i + 1;
-        if (hc->cost > hc->budget && i + 1 < hc->rep_count)
+        if (hc->cost > hc->budget && i + 1 < hc->rep_count) {
+            trace_call(hc, r);                   /* one record per invocation */
             return HV_RESULT_CONTINUE;
+        }
     }
+    trace_call(hc, r);
     return HV_STATUS_SUCCESS;
 }
 

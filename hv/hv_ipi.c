@@ -12,6 +12,7 @@
 #include "hv/hyperv.h"
 #include "hv/partition.h"
 #include "hv/interrupts.h"
+#include "mmu/trace_hooks.h"
 
 #define IPI_VECTOR_MIN 0x10
 #define IPI_VECTOR_MAX 0xFF
@@ -39,6 +40,7 @@ static void send(struct hv_call *hc, const struct hv_vpset *targets, uint8_t vec
     hc->cost += (uint64_t)n * hv_costs.per_ipi_target;
     hv->st.ipi_calls++;
     hv->st.ipi_targets += n;
+    mmu_trace_hv_ipi(&hc->caller->mmu, vector, targets->w[0]);
 }
 
 unsigned hv_call_send_ipi(struct hv_call *hc)

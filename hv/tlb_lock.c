@@ -11,6 +11,7 @@
 #include "hv/hyperv.h"
 #include "hv/partition.h"
 #include "hvemu/hvemu.h"
+#include "mmu/trace_hooks.h"
 
 #include <string.h>
 
@@ -49,6 +50,7 @@ static void release(struct hyperv *hv, unsigned vp, uint64_t now)
         hv->st.suspended_cycles += stalled;
         hv->st.resumes++;
         v->state = VP_RUNNABLE;
+        mmu_trace_resume(&v->mmu, stalled > 65535 ? 65535 : (uint32_t)stalled);
     }
 }
 
@@ -78,9 +80,12 @@ bool hv_suspend_if_locked(struct hv_call *hc, const struct hv_vpset *targets)
     struct hv_vp *s = &hv->vp[me];
     memset(s->wait_on, 0, sizeof s->wait_on);
     bool any = false;
+    unsigned holder = 0;
     for (unsigned v = 0; v < hv->p->nr_vps; v++) {
         if (v != me && hv_vpset_has(targets, v) && hv_tlb_locked(hv, v)) {
             s->wait_on[v / 64] |= 1ull << (v % 64);     /* never on its own lock (B-3.4) */
+            if (!any)
+                holder = v;
             any = true;
         }
     }
@@ -91,6 +96,7 @@ bool hv_suspend_if_locked(struct hv_call *hc, const struct hv_vpset *targets)
     hc->caller->state = VP_SUSPENDED;
     hc->caller->cpu.attention |= ATTN_YIELD;     /* back to the scheduler now */
     hv->st.suspends++;
+    mmu_trace_suspend(&hc->caller->mmu, holder);  /* the first holder it waits on */
     return true;
 }
 
