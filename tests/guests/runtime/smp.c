@@ -72,6 +72,8 @@ unsigned smp_online(void) { return n_online; }
 
 unsigned smp_this_cpu(void)
 {
+    if (!smp_cpus[0].self)
+        return 0;               /* before smp_start_aps: only the BSP runs, GS.base is not ours */
     u64 idx;
     __asm__ volatile("movq %%gs:0, %0" : "=r"(idx));     /* struct smp_cpu.self */
     return ((struct smp_cpu *)(uintptr_t)idx)->index;
