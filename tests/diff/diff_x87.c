@@ -15,6 +15,10 @@
  * (stores, FNSTENV/FNSAVE images with their FIP/FDP words masked out), and the
  * exception (SIGILL <-> #UD, SIGFPE <-> #MF).
  *
+ * Both in 64-bit mode and in 32-bit compatibility mode (natively through the
+ * __USER32_CS segment of Linux x86-64; the sequence then has no REX.W and keeps its
+ * stack in the data page).
+ *
  * Forms: every register encoding D8-DF C0-FF (512) and every memory /digit (64),
  * the exhaustive list, so #UD holes are checked too; plus pairs "op ; fwait" that
  * deliver an unmasked exception as #MF.  Operands: random 80-bit values mixing
@@ -32,6 +36,7 @@
 #include <sys/mman.h>
 #include "cpu/cpu.h"
 #include "cpu/flags.h"
+#include "cpu/seg.h"
 #include "mmu/physmem.h"
 #include "tests/diff/support_native.h"
 #include "tests/support/test_machine.h"
@@ -43,6 +48,10 @@
 #define IMG_OUT   0x600u
 #define RAX_OUT   0x800u
 #define FL_OUT    0x808u
+#define STACK32   0xf00u            /* compatibility-mode stack (grows down from here) */
+#define LINUX_USER32_CS 0x23        /* __USER32_CS of Linux x86-64 */
+#define LINUX_USER_CS   0x33        /* __USER_CS */
+#define LINUX_USER_DS   0x2b        /* __USER_DS */
 #define CASES     40
 #define EMU_CODE_FIRST 0x01000000ull
 #define EMU_RAM   (64ull << 20)
@@ -65,23 +74,37 @@ static unsigned put_abs_modrm(uint8_t *p, unsigned digit, uint32_t addr)
 
 /* Build the sequence around insn[len]; returns its length (the final byte, C3 or F4,
  * is the caller's). */
-static unsigned build(uint8_t *p, const uint8_t *insn, unsigned len, uint32_t flags)
+static unsigned build(uint8_t *p, const uint8_t *insn, unsigned len, uint32_t flags, bool compat)
 {
     unsigned n = 0;
-    uint64_t rdi = DATA + OPND;
-    uint64_t rax = 0x5a5a0000a5a5ull;
-    p[n++] = 0x48; p[n++] = 0xbf; memcpy(p + n, &rdi, 8); n += 8;          /* mov rdi, imm64 */
-    p[n++] = 0x48; p[n++] = 0xb8; memcpy(p + n, &rax, 8); n += 8;          /* mov rax, imm64 */
+    if (compat) {
+        /* 32-bit code: same sequence without REX.W, 32-bit immediates, and a stack in
+         * the data page (the host's RSP is not reachable with ESP). */
+        uint32_t edi = (uint32_t)(DATA + OPND), eax = 0x5a5aa5a5u, esp = (uint32_t)(DATA + STACK32);
+        p[n++] = 0xbc; memcpy(p + n, &esp, 4); n += 4;                     /* mov esp, imm32 */
+        p[n++] = 0xbf; memcpy(p + n, &edi, 4); n += 4;                     /* mov edi, imm32 */
+        p[n++] = 0xb8; memcpy(p + n, &eax, 4); n += 4;                     /* mov eax, imm32 */
+    } else {
+        uint64_t rdi = DATA + OPND, rax = 0x5a5a0000a5a5ull;
+        p[n++] = 0x48; p[n++] = 0xbf; memcpy(p + n, &rdi, 8); n += 8;      /* mov rdi, imm64 */
+        p[n++] = 0x48; p[n++] = 0xb8; memcpy(p + n, &rax, 8); n += 8;      /* mov rax, imm64 */
+    }
     p[n++] = 0x68; memcpy(p + n, &flags, 4); n += 4;                       /* push imm32 */
-    p[n++] = 0x9d;                                                         /* popfq */
-    p[n++] = 0x48; p[n++] = 0x0f; p[n++] = 0xae;                           /* fxrstor64 */
+    p[n++] = 0x9d;                                                         /* popf */
+    if (!compat)
+        p[n++] = 0x48;
+    p[n++] = 0x0f; p[n++] = 0xae;                                          /* fxrstor(64) */
     n += put_abs_modrm(p + n, 1, DATA + IMG_IN);
     memcpy(p + n, insn, len); n += len;
-    p[n++] = 0x48; p[n++] = 0x0f; p[n++] = 0xae;                           /* fxsave64 */
+    if (!compat)
+        p[n++] = 0x48;
+    p[n++] = 0x0f; p[n++] = 0xae;                                          /* fxsave(64) */
     n += put_abs_modrm(p + n, 0, DATA + IMG_OUT);
-    p[n++] = 0x48; p[n++] = 0x89; n += put_abs_modrm(p + n, 0, DATA + RAX_OUT);  /* mov [], rax */
-    p[n++] = 0x9c;                                                         /* pushfq */
-    p[n++] = 0x8f; n += put_abs_modrm(p + n, 0, DATA + FL_OUT);            /* pop qword [] */
+    if (!compat)
+        p[n++] = 0x48;
+    p[n++] = 0x89; n += put_abs_modrm(p + n, 0, DATA + RAX_OUT);           /* mov [], rax/eax */
+    p[n++] = 0x9c;                                                         /* pushf */
+    p[n++] = 0x8f; n += put_abs_modrm(p + n, 0, DATA + FL_OUT);            /* pop [] */
     return n;
 }
 
@@ -102,16 +125,60 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
     siglongjmp(native_jmp, 1);
 }
 
-static void run_native(const uint8_t *seq, unsigned n, const uint8_t *data, struct result *r)
+/* Compatibility mode natively: a page below 4 GiB holds a 64-bit entry that saves RSP,
+ * loads DS/ES with __USER_DS and far-jumps to the 32-bit sequence through __USER32_CS;
+ * the sequence ends with a far jump back through __USER_CS to code that restores RSP
+ * and returns.  Offsets in that page: */
+#define C_ENTRY  0x000u
+#define C_BACK64 0x080u
+#define C_FAR32  0x0c0u
+#define C_FAR64  0x0c8u
+#define C_SAVED  0x0d0u
+#define C_CODE32 0x100u
+static uint8_t *compat_page;
+
+static void build_compat_stub(void)
+{
+    uint8_t *pg = compat_page, *p = pg + C_ENTRY;
+    uint32_t base = (uint32_t)(uintptr_t)pg;
+    uint32_t f32[2] = { base + C_CODE32, LINUX_USER32_CS }, f64[2] = { base + C_BACK64, LINUX_USER_CS };
+    memcpy(pg + C_FAR32, f32, 6);
+    memcpy(pg + C_FAR64, f64, 6);
+    static const uint8_t save[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57 };
+    memcpy(p, save, sizeof save); p += sizeof save;
+    *p++ = 0x48; *p++ = 0x89; *p++ = 0x24; *p++ = 0x25;                    /* mov [abs], rsp */
+    uint32_t a = base + C_SAVED; memcpy(p, &a, 4); p += 4;
+    static const uint8_t ds[] = { 0xb8, LINUX_USER_DS, 0, 0, 0, 0x8e, 0xd8, 0x8e, 0xc0 };
+    memcpy(p, ds, sizeof ds); p += sizeof ds;
+    *p++ = 0xff; *p++ = 0x2c; *p++ = 0x25;                                 /* ljmp *[abs] (m16:32) */
+    a = base + C_FAR32; memcpy(p, &a, 4);
+    p = pg + C_BACK64;
+    *p++ = 0x48; *p++ = 0x8b; *p++ = 0x24; *p++ = 0x25;                    /* mov rsp, [abs] */
+    a = base + C_SAVED; memcpy(p, &a, 4); p += 4;
+    static const uint8_t restore[] = { 0xfc, 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
+    memcpy(p, restore, sizeof restore);
+}
+
+static void run_native(const uint8_t *seq, unsigned n, const uint8_t *data, struct result *r, bool compat)
 {
     uint8_t *d = (uint8_t *)(uintptr_t)DATA;
     memcpy(d, data, DATA_SIZE);
-    memcpy(native_code, seq, n);
-    native_code[n] = 0xc3;                                                 /* ret */
-    __builtin___clear_cache((char *)native_code, (char *)native_code + n + 1);
+    void (*volatile fn)(void);
+    if (compat) {
+        uint8_t *p = compat_page + C_CODE32;
+        memcpy(p, seq, n);
+        p[n] = 0xff; p[n + 1] = 0x2d;                                      /* ljmp *[abs] back */
+        uint32_t a = (uint32_t)(uintptr_t)compat_page + C_FAR64;
+        memcpy(p + n + 2, &a, 4);
+        fn = (void (*)(void))(uintptr_t)(compat_page + C_ENTRY);
+    } else {
+        memcpy(native_code, seq, n);
+        native_code[n] = 0xc3;                                             /* ret */
+        fn = (void (*)(void))(uintptr_t)native_code;
+    }
     native_sig = 0;
     if (sigsetjmp(native_jmp, 1) == 0)
-        ((void (*)(void))(uintptr_t)native_code)();
+        fn();
     __asm__ volatile("fninit");
     r->vector = native_sig == 0 ? -1 : native_sig == SIGILL ? EXC_UD : native_sig == SIGFPE ? EXC_MF
               : native_sig == SIGSEGV ? EXC_GP : 99;
@@ -120,9 +187,16 @@ static void run_native(const uint8_t *seq, unsigned n, const uint8_t *data, stru
 
 /* ---------------------------------------------------------------- emulator side */
 
-static void run_emu(const uint8_t *seq, unsigned n, const uint8_t *data, struct result *r)
+static void run_emu(const uint8_t *seq, unsigned n, const uint8_t *data, struct result *r, bool compat)
 {
     struct cpu *c = &tm->cpu;
+    struct segment cs64 = c->seg[SEG_CS];
+    if (compat) {
+        /* TM_SEL_CODE32: 32-bit code, DPL 0 (compatibility mode under long mode). */
+        c->seg[SEG_CS] = (struct segment){ .sel = TM_SEL_CODE32, .base = 0, .limit = 0xffffffffu,
+            .attr = ST_CODE | ST_READ | ST_ACCESSED | SEG_ATTR_S | SEG_ATTR_P | SEG_ATTR_DB | SEG_ATTR_G };
+        cpu_update_mode(c);
+    }
     uint8_t buf[SLOT * 2];
     memset(buf, 0xf4, sizeof buf);
     memcpy(buf, seq, n);
@@ -142,6 +216,8 @@ static void run_emu(const uint8_t *seq, unsigned n, const uint8_t *data, struct 
         cpu_step(c);
     r->vector = tm_exception_vector(tm);
     physmem_read_bytes(tm->pm, DATA, r->data, DATA_SIZE);
+    c->seg[SEG_CS] = cs64;
+    cpu_update_mode(c);
 }
 
 /* ---------------------------------------------------------------- operands */
@@ -256,8 +332,14 @@ static bool ignored(unsigned off, enum env_kind env)
         return true;
     if (env == ENV_16 && off >= OPND + 6 && off < OPND + 14)   /* 16-bit format: FIP FCS FDP FDS */
         return true;
+    /* The compatibility-mode stack: PUSHF stored RFLAGS there, whose IF differs
+     * (the guest runs with IF = 0); the arithmetic flags are compared at FL_OUT. */
+    if (off >= STACK32 - 8 && off < STACK32)
+        return true;
     return false;
 }
+
+static bool compat_mode;             /* the forms run now: 64-bit or compatibility mode */
 
 static void one_case(const char *form, const uint8_t *insn, unsigned len, enum env_kind env_store, bool all_masked)
 {
@@ -269,10 +351,10 @@ static void one_case(const char *form, const uint8_t *insn, unsigned len, enum e
     for (unsigned k = 16; k < 108; k++)
         data[OPND + k] = (uint8_t)diff_rand();
     uint32_t flags = (uint32_t)(diff_rand() & (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF));
-    unsigned n = build(seq, insn, len, flags);
+    unsigned n = build(seq, insn, len, flags, compat_mode);
 
-    run_native(seq, n, data, &nat);
-    run_emu(seq, n, data, &emu);
+    run_native(seq, n, data, &nat, compat_mode);
+    run_emu(seq, n, data, &emu, compat_mode);
     cases_run++;
     if (nat.vector == EXC_UD)
         native_ud++;
@@ -305,7 +387,8 @@ static void one_case(const char *form, const uint8_t *insn, unsigned len, enum e
     }
     if (mismatch_printed++ >= 2)           /* two dumps per form at most */
         return;
-    fprintf(stderr, "MISMATCH %s: native vector %d, emulator %d\n", form, nat.vector, emu.vector);
+    fprintf(stderr, "MISMATCH %s%s: native vector %d, emulator %d\n", compat_mode ? "(compat) " : "", form,
+            nat.vector, emu.vector);
     hex("insn", insn, len);
     hex("in img", data + IMG_IN, 160);
     hex("operand", data + OPND, 32);
@@ -328,19 +411,33 @@ int main(void)
         fprintf(stderr, "diff_x87: cannot map the native code/data pages\n");
         return 1;
     }
-    struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO | SA_NODEFER };
+    compat_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (compat_page == MAP_FAILED) {
+        fprintf(stderr, "diff_x87: cannot map a page below 4 GiB\n");
+        return 1;
+    }
+    build_compat_stub();
+    /* Signals may arrive with ESP in the data page (compatibility mode): own stack. */
+    static uint8_t altstack[64 * 1024];
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack };
+    sigaltstack(&ss, NULL);
+    struct sigaction sa = { .sa_sigaction = on_signal, .sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK };
     sigaction(SIGILL, &sa, NULL);
     sigaction(SIGFPE, &sa, NULL);
     sigaction(SIGSEGV, &sa, NULL);
     tm = tm_new(EMU_RAM);
 
     char form[32];
+    for (unsigned pass = 0; pass < 2; pass++) {
+    compat_mode = pass == 1;
+    unsigned cases = compat_mode ? CASES / 4 : CASES;     /* compatibility mode: fewer per form */
     /* Register forms, exhaustively; half the cases with every exception masked. */
     for (unsigned op = 0xd8; op <= 0xdf; op++) {
         for (unsigned m = 0xc0; m <= 0xff; m++) {
             uint8_t insn[2] = { (uint8_t)op, (uint8_t)m };
             snprintf(form, sizeof form, "%02x %02x", op, m);
-            for (unsigned k = 0; k < CASES; k++)
+            for (unsigned k = 0; k < cases; k++)
                 one_case(form, insn, 2, ENV_NONE, k & 1);
         }
     }
@@ -350,13 +447,13 @@ int main(void)
             uint8_t insn[3] = { (uint8_t)op, (uint8_t)(reg << 3 | 7) };
             enum env_kind env = (op == 0xd9 || op == 0xdd) && reg == 6 ? ENV_32 : ENV_NONE;
             snprintf(form, sizeof form, "%02x /%u", op, reg);
-            for (unsigned k = 0; k < CASES * 4; k++)
+            for (unsigned k = 0; k < cases * 4; k++)
                 one_case(form, insn, 2, env, k & 1);
             /* 16-bit operand size (66): FNSTENV/FLDENV/FNSAVE/FRSTOR 14-byte formats. */
             if ((op == 0xd9 || op == 0xdd) && (reg == 4 || reg == 6)) {
                 uint8_t insn16[3] = { 0x66, (uint8_t)op, (uint8_t)(reg << 3 | 7) };
                 snprintf(form, sizeof form, "66 %02x /%u", op, reg);
-                for (unsigned k = 0; k < CASES; k++)
+                for (unsigned k = 0; k < cases; k++)
                     one_case(form, insn16, 3, reg == 6 ? ENV_16 : ENV_NONE, k & 1);
             }
         }
@@ -369,8 +466,9 @@ int main(void)
     for (unsigned p = 0; p < sizeof pairs / sizeof pairs[0]; p++) {
         unsigned len = pairs[p][2] == 0x9b ? 3 : 4;
         snprintf(form, sizeof form, "pair %u", p);
-        for (unsigned k = 0; k < CASES * 4; k++)
+        for (unsigned k = 0; k < cases * 4; k++)
             one_case(form, pairs[p], len, ENV_NONE, false);
+    }
     }
 
     printf("diff_x87: %u cases (%u #UD, %u #MF natively), %u mismatches\n", cases_run, native_ud, native_mf, failures);
