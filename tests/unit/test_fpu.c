@@ -9,6 +9,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/fpu.h"
+#include "cpu/seg.h"
 #include "mmu/physmem.h"
 #include "tests/support/test_machine.h"
 
@@ -240,6 +241,70 @@ START_TEST(fnstenv_format)
 }
 END_TEST
 
+/* Real mode: FIP/FDP are stored as 20/32-bit linear addresses split around the opcode
+ * (SDM Vol. 1 Figures 8-10 and 8-12).  CS = 1000h (base 10000h), DS = 2000h. */
+static void enter_real_mode(void)
+{
+    struct cpu *c = &tm->cpu;
+    c->cr0 = CR0_ET | CR0_NE;
+    c->cr4 = 0;
+    c->efer = 0;
+    mmu_set_cr0(&tm->mmu, c->cr0);
+    mmu_set_cr4(&tm->mmu, c->cr4);
+    mmu_set_efer(&tm->mmu, c->efer);
+    uint16_t data = 0x3 | SEG_ATTR_S | SEG_ATTR_P, code = 0xb | SEG_ATTR_S | SEG_ATTR_P;
+    c->seg[SEG_CS] = (struct segment){ .base = 0x10000, .limit = 0xffff, .sel = 0x1000, .attr = code };
+    c->seg[SEG_DS] = (struct segment){ .base = 0x20000, .limit = 0xffff, .sel = 0x2000, .attr = data };
+    c->seg[SEG_SS] = (struct segment){ .base = 0x30000, .limit = 0xffff, .sel = 0x3000, .attr = data };
+    c->gpr[RSP] = 0xfff0;
+    cpu_update_mode(c);
+    ck_assert_int_eq(c->mode, MODE_REAL);
+}
+
+START_TEST(fnstenv_real_mode)
+{
+    enter_real_mode();
+    /* 0100: fninit; 0102: fld1 dword [0x0500]; then FNSTENV (14 bytes) at DS:0200,
+     * 66 FNSTENV (28 bytes) at DS:0300, 66 FLDENV DS:0300, 66 FNSTENV DS:0400, HLT. */
+    static const uint8_t code[] = {
+        0xdb, 0xe3,                         /* 0100 fninit */
+        0xd9, 0x06, 0x00, 0x05,             /* 0102 fld dword [0500] */
+        0xd9, 0x36, 0x00, 0x02,             /* 0106 fnstenv [0200] */
+        0x66, 0xd9, 0x36, 0x00, 0x03,       /* 010A o32 fnstenv [0300] */
+        0x66, 0xd9, 0x26, 0x00, 0x03,       /* 010F o32 fldenv [0300] */
+        0x66, 0xd9, 0x36, 0x00, 0x04,       /* 0114 o32 fnstenv [0400] */
+        0xf4 };
+    float one = 1.0f;
+    physmem_write_bytes(tm->pm, 0x20500, &one, 4);
+    tm_load(tm, 0x10100, code, sizeof code);
+    tm_run(tm, 0x100, 16);
+    ck_assert_uint_eq(tm->cpu.rip, 0x100 + sizeof code);
+    /* 16-bit: FCW, FSW (TOP 7), FTW (R7 valid, rest empty: 3FFF), FIP[15:0] = 0102 of
+     * linear 10102, then FIP[19:16] = 1 in bits 15-12 with FOP D9 /0 mod 00 rm 110 =
+     * 0x106; FDP linear 20500: 0500, then 2 << 12. */
+    ck_assert_uint_eq(rd(0x20200, 2), 0x037f);
+    ck_assert_uint_eq(rd(0x20202, 2), 0x3800);
+    ck_assert_uint_eq(rd(0x20204, 2), 0x3fff);
+    ck_assert_uint_eq(rd(0x20206, 2), 0x0102);
+    ck_assert_uint_eq(rd(0x20208, 2), 0x1000 | 0x106);
+    ck_assert_uint_eq(rd(0x2020a, 2), 0x0500);
+    ck_assert_uint_eq(rd(0x2020c, 2), 0x2000);
+    /* 32-bit real-mode format: reserved upper words FFFF; FIP[31:16] in bits 27-12. */
+    ck_assert_uint_eq(rd(0x20300, 4), 0xffff037f);
+    ck_assert_uint_eq(rd(0x20304, 4), 0xffff3800);
+    ck_assert_uint_eq(rd(0x20308, 4), 0xffff3fff);
+    ck_assert_uint_eq(rd(0x2030c, 4), 0xffff0102);
+    ck_assert_uint_eq(rd(0x20310, 4), 0x00001000 | 0x106);
+    ck_assert_uint_eq(rd(0x20314, 4), 0xffff0500);
+    ck_assert_uint_eq(rd(0x20318, 4), 0x00002000);
+    /* FLDENV of that image and FNSTENV again give the same 28 bytes. */
+    uint8_t a[28], b[28];
+    physmem_read_bytes(tm->pm, 0x20300, a, 28);
+    physmem_read_bytes(tm->pm, 0x20400, b, 28);
+    ck_assert_mem_eq(a, b, 28);
+}
+END_TEST
+
 /* ---- XSAVE family (SDM Vol. 1 13.3-13.8, Vol. 2 XSETBV) ---- */
 
 START_TEST(xsave_needs_osxsave)
@@ -370,6 +435,7 @@ static Suite *suite(void)
     tcase_add_test(t, fxsave_faults);
     tcase_add_test(t, fxrstor_round_trip);
     tcase_add_test(t, fnstenv_format);
+    tcase_add_test(t, fnstenv_real_mode);
     tcase_add_test(t, xsave_needs_osxsave);
     tcase_add_test(t, xsetbv_rules);
     tcase_add_test(t, xsave_layout);
