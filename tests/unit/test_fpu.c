@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/cpuid.h"
 #include "cpu/fpu.h"
 #include "cpu/seg.h"
 #include "mmu/physmem.h"
@@ -395,6 +396,75 @@ START_TEST(xrstor_init_and_faults)
 }
 END_TEST
 
+/* ---- CPUID, MXCSR, FSGSBASE ---- */
+
+/* What is advertised (SDM Vol. 2A CPUID Tables 3-8/3-10, Vol. 1 13.2): FPU(1.EDX 0),
+ * FXSR(1.EDX 24), XSAVE(1.ECX 26), OSXSAVE(1.ECX 27) = CR4.OSXSAVE, FSGSBASE(7.EBX 0),
+ * CLFLUSHOPT(7.EBX 23); leaf 0DH: components 0 and 1, 512 + 64 = 576 bytes, XSAVEOPT only. */
+START_TEST(cpuid_bits)
+{
+    struct cpu *c = &tm->cpu;
+    uint32_t o[4];
+    cpu_cpuid(c, 1, 0, o);
+    ck_assert(o[3] & 1u);
+    ck_assert(o[3] & (1u << 24));
+    ck_assert(o[2] & (1u << 26));
+    ck_assert(!(o[2] & (1u << 27)));
+    c->cr4 |= CR4_OSXSAVE;
+    cpu_cpuid(c, 1, 0, o);
+    ck_assert(o[2] & (1u << 27));
+    cpu_cpuid(c, 7, 0, o);
+    ck_assert(o[1] & 1u);
+    ck_assert(o[1] & (1u << 23));
+    cpu_cpuid(c, 0xd, 0, o);
+    ck_assert_uint_eq(o[0], 3);
+    ck_assert_uint_eq(o[1], 576);
+    ck_assert_uint_eq(o[2], 576);
+    ck_assert_uint_eq(o[3], 0);
+    cpu_cpuid(c, 0xd, 1, o);
+    ck_assert_uint_eq(o[0], 1);
+}
+END_TEST
+
+#define LDMXCSR(a) 0x0f, 0xae, 0x14, ABS(a)
+#define STMXCSR(a) 0x0f, 0xae, 0x1c, ABS(a)
+
+START_TEST(mxcsr_rules)
+{
+    uint32_t v = 0x9fc0;                                    /* FTZ, RC down, masks, DAZ */
+    physmem_write_bytes(tm->pm, DATA, &v, 4);
+    const uint8_t c1[] = { LDMXCSR(DATA), STMXCSR(DATA + 4) };
+    ck_assert_int_eq(run(c1, sizeof c1), -1);
+    ck_assert_uint_eq(rd(DATA + 4, 4), 0x9fc0);
+    v = 0x10000;                                            /* bit 16 reserved: #GP(0) */
+    physmem_write_bytes(tm->pm, DATA, &v, 4);
+    ck_assert_int_eq(run(c1, sizeof c1), EXC_GP);
+    ck_assert_uint_eq(tm->cpu.fpu.mxcsr, 0x9fc0);
+    tm->cpu.cr4 &= ~CR4_OSFXSR;                             /* SSE not enabled: #UD */
+    ck_assert_int_eq(run(c1, sizeof c1), EXC_UD);
+}
+END_TEST
+
+START_TEST(fsgsbase_rules)
+{
+    /* mov rax, 0x123456789000; wrfsbase rax; rdfsbase rbx; wrgsbase rax; rdgsbase rcx */
+    const uint8_t c1[] = { 0x48, 0xb8, 0x00, 0x90, 0x78, 0x56, 0x34, 0x12, 0x00, 0x00,
+                           0xf3, 0x48, 0x0f, 0xae, 0xd0, 0xf3, 0x48, 0x0f, 0xae, 0xc3,
+                           0xf3, 0x48, 0x0f, 0xae, 0xd8, 0xf3, 0x48, 0x0f, 0xae, 0xc9 };
+    ck_assert_int_eq(run(c1, sizeof c1), EXC_UD);           /* CR4.FSGSBASE = 0 */
+    tm->cpu.cr4 |= CR4_FSGSBASE;
+    ck_assert_int_eq(run(c1, sizeof c1), -1);
+    ck_assert_uint_eq(tm->cpu.seg[SEG_FS].base, 0x123456789000ull);
+    ck_assert_uint_eq(tm->cpu.seg[SEG_GS].base, 0x123456789000ull);
+    ck_assert_uint_eq(tm->cpu.gpr[RBX], 0x123456789000ull);
+    ck_assert_uint_eq(tm->cpu.gpr[RCX], 0x123456789000ull);
+    /* mov rax, 0x0000800000000000 (not canonical); wrfsbase rax: #GP(0). */
+    const uint8_t c2[] = { 0x48, 0xb8, 0, 0, 0, 0, 0, 0x80, 0, 0, 0xf3, 0x48, 0x0f, 0xae, 0xd0 };
+    ck_assert_int_eq(run(c2, sizeof c2), EXC_GP);
+    ck_assert_uint_eq(tm->cpu.seg[SEG_FS].base, 0x123456789000ull);
+}
+END_TEST
+
 /* ---- MMX aliasing (SDM Vol. 1 9.5) ---- */
 
 START_TEST(mmx_helpers)
@@ -441,6 +511,9 @@ static Suite *suite(void)
     tcase_add_test(t, xsave_layout);
     tcase_add_test(t, xrstor_init_and_faults);
     tcase_add_test(t, mmx_helpers);
+    tcase_add_test(t, cpuid_bits);
+    tcase_add_test(t, mxcsr_rules);
+    tcase_add_test(t, fsgsbase_rules);
     suite_add_tcase(s, t);
     return s;
 }
