@@ -5,7 +5,7 @@
  * a feature sets its bit in cpu_features_implemented below (cpu/cpuid.c only adds
  * bits that depend on run-time state: APIC from IA32_APIC_BASE, HTT from -smp).
  *
- * Deliberately NOT advertised yet: MMX, SSE*, AVX,
+ * Deliberately NOT advertised yet: AVX,
  * VME/PVI, MCE/MCA, SEP (SYSENTER/SYSEXIT raise #UD), PSE-36, BMI1 (TZCNT
  * alone is not BMI1), LA57, MONITOR, PREFETCHW; x2APIC / TSC-deadline / hypervisor
  * bit describe the platform: hv/ adds them through env->cpuid.
@@ -24,13 +24,17 @@
 const struct cpu_features cpu_features_implemented = {
     /* Leaf 1 EDX: PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) MTRR(12) PGE(13) CMOV(15) PAT(16)
      * CLFSH(19).  APIC(9) follows IA32_APIC_BASE[11] (cpuid.c).  FPU(0) FXSR(24):
-     * cpu/fpu_*.c, tests/diff/diff_x87.c (x87). */
+     * cpu/fpu_*.c, tests/diff/diff_x87.c (x87).  MMX(23) SSE(25)
+     * SSE2(26): cpu/sse_*.c, tests/diff/diff_sse.c (added by sse). */
     .l1_edx = (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 12) |
-              (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 0) | (1u << 24),
-    /* Leaf 1 ECX: CX16(13) PCID(17) POPCNT(23) RDRAND(30, cpu/ops_rand.c). */
+              (1u << 13) | (1u << 15) | (1u << 16) | (1u << 19) | (1u << 0) | (1u << 24) |
+              (1u << 23) | (1u << 25) | (1u << 26),
+    /* Leaf 1 ECX: CX16(13) PCID(17) POPCNT(23) RDRAND(30, cpu/ops_rand.c).  SSE3(0)
+     * SSSE3(9) SSE4.1(19) SSE4.2(20) MOVBE(22): cpu/sse_*.c (added by sse). */
     /* XSAVE(26): cpu/fpu_env.c, components x87+SSE (leaf 0DH); OSXSAVE(27) follows
      * CR4.OSXSAVE (cpuid.c) (x87). */
-    .l1_ecx = (1u << 13) | (1u << 17) | (1u << 23) | (1u << 30) | (1u << 26),
+    .l1_ecx = (1u << 13) | (1u << 17) | (1u << 23) | (1u << 30) | (1u << 26) |
+              (1u << 0) | (1u << 9) | (1u << 19) | (1u << 20) | (1u << 22),
     /* Leaf 7.0 EBX: SMEP(7) INVPCID(10) RDSEED(18, ops_rand.c) SMAP(20). */
     .l7_ebx = (1u << 7) | (1u << 10) | (1u << 18) | (1u << 20) |
               (1u << 0) | (1u << 23),   /* FSGSBASE(0, cpu/fpu_fsgsbase.c) CLFLUSHOPT(23) (x87) */

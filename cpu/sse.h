@@ -22,6 +22,7 @@
 #include "cpu/operand.h"
 #include "cpu/exception.h"
 #include "cpu/mem.h"
+#include "cpu/fpu.h"
 
 /* MXCSR bits (SDM Vol. 1 10.2.3). */
 #define MXCSR_IE  0x0001u
@@ -63,20 +64,10 @@ static inline void sse_enter(struct cpu *c)
  * to MMX use (SDM Vol. 1 9.5.1): TOP = 0 and every tag valid. */
 void mmx_enter(struct cpu *c);
 
-/* MMX register n (0..7) = the mantissa of physical x87 register Rn (SDM Vol. 1 9.2.1);
- * a write also sets the exponent/sign field to all ones. */
-static inline uint64_t mmx_get(const struct cpu *c, unsigned n)
-{
-    uint64_t v;
-    memcpy(&v, c->fpu.st[n & 7], 8);
-    return v;
-}
-static inline void mmx_set(struct cpu *c, unsigned n, uint64_t v)
-{
-    memcpy(c->fpu.st[n & 7], &v, 8);
-    c->fpu.st[n & 7][8] = 0xff;
-    c->fpu.st[n & 7][9] = 0xff;
-}
+/* MMX register n (0..7) = the mantissa of physical x87 register Rn; a write also sets
+ * the exponent/sign field to all ones (cpu/fpu.h, SDM Vol. 1 9.5.1). */
+static inline uint64_t mmx_get(const struct cpu *c, unsigned n) { return fpu_mmx_read(c, n); }
+static inline void mmx_set(struct cpu *c, unsigned n, uint64_t v) { fpu_mmx_write(c, n, v); }
 
 static inline __m128i xmm_get(const struct cpu *c, unsigned n)
 {

@@ -27,13 +27,9 @@ void mmx_enter(struct cpu *c)
         cpu_raise_ud(c);
     if (c->cr0 & CR0_TS)
         cpu_raise(c, EXC_NM, EXC_NO_ERROR);
-    if (c->fpu.fsw & 0x80)                      /* FSW.ES: a pending unmasked x87 exception */
+    if (c->fpu.fsw & FSW_ES)                    /* a pending unmasked x87 exception */
         cpu_raise(c, EXC_MF, EXC_NO_ERROR);
-    /* SDM Vol. 1 9.5.1: every MMX instruction (but EMMS) sets TOP = 0 and all tags valid
-     * (full tag word 00 per register).  Replace with the x87 engineer's helper when
-     * cpu/fpu.h exists. */
-    c->fpu.fsw &= (uint16_t)~(7u << 11);
-    c->fpu.ftw = 0;
+    fpu_mmx_transition(c);          /* TOP = 0, all tags valid (SDM Vol. 1 9.5.1) */
 }
 
 static uint64_t m_ea(struct cpu *c, const struct insn *i, unsigned size, enum mmu_access acc, bool align16)

@@ -307,7 +307,8 @@ START_TEST(cpuid_leaves)
     ck_assert(o[3] & (1u << 6));                              /* PAE */
     ck_assert(o[3] & (1u << 0));                              /* x87 FPU */
     ck_assert(o[3] & (1u << 24));                             /* FXSR */
-    ck_assert(!(o[3] & (1u << 25)));                          /* no SSE yet */
+    ck_assert(o[3] & (1u << 25));                             /* SSE (cpu/sse_*.c) */
+    ck_assert(o[2] & (1u << 20));                             /* SSE4.2 */
     ck_assert(o[2] & (1u << 17));                             /* PCID */
     cpu_cpuid(c, 7, 0, o);
     ck_assert(o[1] & CPUID_7_EBX_SMEP);
