@@ -229,7 +229,8 @@ struct cpu {
 
     /* --- configuration --- */
     uint64_t cpu_freq_hz;
-    bool     vendor_amd;        /* set from model by cpu_init when a model is given */
+    bool     vendor_amd;
+    uint64_t *time_floor;       /* shared by the partition's VPs: see cpu_now() */        /* set from model by cpu_init when a model is given */
     const struct cpu_model *model;  /* (cpuid) cpu/cpu_models.h; NULL: the default model */
     unsigned nr_vps;            /* (cpuid) VPs in the package: CPUID topology leaves; 0 = 1 */
     uint64_t rng_seed;          /* (cpuid) -rng-seed: RDRAND/RDSEED streams (cpu/ops_rand.c) */
@@ -255,7 +256,28 @@ void cpu_request_stop(struct cpu *c, enum cpu_exit why, const char *msg);
 /* Print the architectural state (one register dump, as on a triple fault). */
 void cpu_dump_state(const struct cpu *c, FILE *out);
 
-/* Time as the guest sees it (DESIGN.md §4): derived from the virtual cycle counter only. */
-static inline uint64_t cpu_tsc(const struct cpu *c) { return c->cycles + c->msr.tsc_offset; }
+/* Time as the guest sees it (DESIGN.md §4): derived from virtual cycles only.
+ *
+ * Each VP has its own cycle counter and the scheduler lets a VP run up to a quantum
+ * ahead of the others, so two VPs' counters disagree by up to a quantum.  A guest
+ * can only observe that through the order in which the scheduler ran things, so the
+ * VPs of a partition share one floor (c->time_floor): reading the time first brings
+ * this VP up to the latest time any VP has read, then raises the floor.  Time read
+ * across VPs therefore never goes backwards (Linux's TSC-warp check, the Hyper-V
+ * reference counter), and the result is as deterministic as everything else.
+ * NULL (a lone test CPU): the VP's own counter. */
+static inline uint64_t cpu_now(struct cpu *c)
+{
+    uint64_t *floor = c->time_floor;
+    if (floor) {
+        if (c->cycles < *floor)
+            c->cycles = *floor;
+        else
+            *floor = c->cycles;
+    }
+    return c->cycles;
+}
+
+static inline uint64_t cpu_tsc(struct cpu *c) { return cpu_now(c) + c->msr.tsc_offset; }
 
 #endif

@@ -186,7 +186,7 @@ static inline bool hv_has(const struct hyperv *hv, enum hv_feature f)
 }
 
 /* The reference counter (100 ns units) as VP c sees it; agrees with the TSC page. */
-uint64_t hv_ref_time(const struct hyperv *hv, const struct cpu *c);
+uint64_t hv_ref_time(const struct hyperv *hv, struct cpu *c);
 
 /* --- internals shared by the hv files ------------------------------------------ */
 

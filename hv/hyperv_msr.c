@@ -102,7 +102,7 @@ static bool write_hypercall_msr(struct hyperv *hv, uint64_t val)
 
 /* --- reference time ---------------------------------------------------------------- */
 
-uint64_t hv_ref_time(const struct hyperv *hv, const struct cpu *c)
+uint64_t hv_ref_time(const struct hyperv *hv, struct cpu *c)
 {
     /* The TSC page formula, so that the MSR and the page agree exactly (B-1.2). */
     return (uint64_t)(((unsigned __int128)cpu_tsc(c) * hv->tsc_scale) >> 64);

@@ -162,6 +162,7 @@ struct partition *partition_new(const struct partition_config *cfg, char *err, s
         v->cpu.rng_seed = cfg->rng_seed;
         cpu_init(&v->cpu, &v->mmu, &partition_cpu_env, p);
         v->cpu.bcache = p->bc;
+        v->cpu.time_floor = &p->time_floor;
         v->mmu.cycles = &v->cpu.cycles;     /* trace stamps, refill window (mmu/trace_hooks.h) */
         v->mmu.icount = &v->cpu.icount;
         v->state = i == 0 ? VP_RUNNABLE : VP_WAIT_SIPI;

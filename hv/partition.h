@@ -74,6 +74,7 @@ struct partition {
     struct block_cache *bc;
     struct io_bus *io;
     struct vclock clock;
+    uint64_t time_floor;            /* the latest time any VP has read (cpu_now) */
     unsigned nr_vps;
     struct vp *vps;                 /* nr_vps entries; VP 0 is the bootstrap processor */
     struct vp *running;             /* the VP inside cpu_run, or NULL */
