@@ -33,6 +33,10 @@ void cpu_init(struct cpu *c, struct mmu *m, const struct cpu_env *env, void *opa
     c->mmu = m;
     c->env = env;
     c->env_opaque = opaque;
+    /* The x87/SSE power-on state is set here and not in cpu_reset, which also serves
+     * INIT (hv/interrupts.c): INIT leaves the x87 FPU and SSE state unchanged (SDM
+     * Vol. 3A 9.1 "Initialization overview", Vol. 1 11.6.4). */
+    fpu_reset(c);
     cpu_reset(c);
 }
 
@@ -66,7 +70,7 @@ void cpu_reset(struct cpu *c)
     c->cr0 = 0x60000010ull;                    /* CD, NW, ET */
     c->cr2 = c->cr3 = c->cr4 = c->cr8 = 0;
     c->efer = 0;
-    fpu_reset(c);                              /* x87/SSE power-on state and XCR0 = 1 (cpu/fpu.h) */
+    c->xcr0 = 1;
     memset(c->dr, 0, sizeof c->dr);
     c->dr[6] = 0xffff0ff0ull;
     c->dr[7] = 0x400;

@@ -105,8 +105,9 @@ uint16_t fpu_tag_full(const struct cpu *c, uint8_t abridged);
 /* FNINIT state (SDM Vol. 1 8.1.x FINIT): FCW 037F, FSW 0, all empty, pointers 0. */
 void fpu_init_state(struct cpu *c);
 
-/* Power-on/reset state of the x87/SSE part (SDM Vol. 3A Table 10-1): FCW 0040,
- * FTW 5555 (all registers +0.0, tagged zero), MXCSR 1F80, XCR0 = 1. */
+/* Power-on state of the x87/SSE part (SDM Vol. 3A Table 10-1): FCW 0040, FTW 5555
+ * (all registers +0.0, tagged zero), MXCSR 1F80, XCR0 = 1.  Called by cpu_init only:
+ * INIT (cpu_reset) leaves the x87 and SSE state as it was. */
 void fpu_reset(struct cpu *c);
 
 /* ---- MMX aliasing (SDM Vol. 1 9.5): for the MMX instructions of cpu/sse_*.c ---- */

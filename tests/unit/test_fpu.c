@@ -103,6 +103,21 @@ START_TEST(power_on_state)
 }
 END_TEST
 
+/* INIT (cpu_reset, as hv/interrupts.c uses it) leaves the x87 and SSE state alone
+ * (SDM Vol. 3A 9.1: "during an INIT ... x87 FPU state [is] left unchanged"). */
+START_TEST(init_keeps_state)
+{
+    struct cpu *c = &tm->cpu;
+    c->fpu.fcw = 0x027f;
+    c->fpu.mxcsr = 0x9fc0;
+    c->fpu.xmm[3].q[1] = 0x1122334455667788ull;
+    cpu_reset(c);
+    ck_assert_uint_eq(c->fpu.fcw, 0x027f);
+    ck_assert_uint_eq(c->fpu.mxcsr, 0x9fc0);
+    ck_assert_uint_eq(c->fpu.xmm[3].q[1], 0x1122334455667788ull);
+}
+END_TEST
+
 START_TEST(nm_wait)
 {
     const uint8_t c[] = { FWAIT };
@@ -496,6 +511,7 @@ static Suite *suite(void)
     tcase_add_checked_fixture(t, setup, teardown);
     tcase_add_test(t, nm_ts_em);
     tcase_add_test(t, power_on_state);
+    tcase_add_test(t, init_keeps_state);
     tcase_add_test(t, nm_wait);
     tcase_add_test(t, mf_deferred);
     tcase_add_test(t, mf_ne_clear_ignored);
