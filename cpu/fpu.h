@@ -139,7 +139,8 @@ static inline void fpu_mmx_transition(struct cpu *c)
 /* Run D8+k ModRM (memory forms: operand at mem, 10 bytes at most) on the host x87
  * with the guest's x87 state; *rflags_arith carries the six arithmetic flags in (for
  * FCMOVcc) and out (FCOMI).  Updates c->fpu (registers, FCW, FSW, tags); FIP/FDP/FOP
- * are the caller's. */
-void fpu_host_exec(struct cpu *c, unsigned opc, unsigned modrm, uint8_t *mem, uint64_t *rflags_arith);
+ * are the caller's.  Returns the FSW the instruction itself produced (without the
+ * pending flags ORed back), whose exception flags are what it raised. */
+uint16_t fpu_host_exec(struct cpu *c, unsigned opc, unsigned modrm, uint8_t *mem, uint64_t *rflags_arith);
 
 #endif

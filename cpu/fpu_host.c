@@ -55,7 +55,7 @@ struct fx64 {
 };
 _Static_assert(sizeof(struct fx64) == 512, "FXSAVE image is 512 bytes");
 
-void fpu_host_exec(struct cpu *c, unsigned opc, unsigned modrm, uint8_t *mem, uint64_t *rflags_arith)
+uint16_t fpu_host_exec(struct cpu *c, unsigned opc, unsigned modrm, uint8_t *mem, uint64_t *rflags_arith)
 {
     _Alignas(16) struct fx64 in, out;
     struct fpu_state *f = &c->fpu;
@@ -108,4 +108,5 @@ void fpu_host_exec(struct cpu *c, unsigned opc, unsigned modrm, uint8_t *mem, ui
         memcpy(f->st[(ntop + k) & 7], out.st[k], 10);
     /* FXSAVE's abridged tags are by physical register (SDM Vol. 1 10.5.1.1). */
     f->ftw = fpu_tag_full(c, out.ftw);
+    return out.fsw;
 }

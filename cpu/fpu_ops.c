@@ -126,9 +126,7 @@ void h_fpu_st(struct cpu *c, const struct insn *i)
     uint64_t la = insn_ea(c, i, sz, ACC_WRITE);
     mem_probe_write(c, la, sz);
     uint64_t fl = 0;
-    uint16_t before = c->fpu.fsw & FSW_EXC;
-    fpu_host_exec(c, opc, modrm_of(i), buf, &fl);
-    uint16_t raised = (uint16_t)(c->fpu.fsw & FSW_EXC & ~before);
+    uint16_t raised = fpu_host_exec(c, opc, modrm_of(i), buf, &fl) & FSW_EXC;
     if (!(raised & ~c->fpu.fcw & (FSW_IE | FSW_DE | FSW_ZE | FSW_OE | FSW_UE)))
         mem_write_bytes(c, la, buf, sz);
     set_pointers(c, i);
