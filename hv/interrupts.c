@@ -1,6 +1,7 @@
 /* Interrupt routing of the partition.  See hv/interrupts.h. */
 #include "hv/interrupts.h"
 #include "hv/partition.h"
+#include "hv/hyperv.h"
 #include "devices/lapic.h"
 #include "devices/lapic_bus.h"
 #include "devices/ioapic.h"
@@ -81,10 +82,17 @@ static void on_timer(void *opaque, uint64_t now)
     rearm(p);
 }
 
+/* An ICR write.  Without virtualization hardware a guest's IPI is an intercepted
+ * APIC write: a VM exit and entry, then a post to each target.  It is charged with
+ * the constants of the IPI hypercalls (hv_costs, HV-SPEC A-8), so the plain and the
+ * enlightened paths are compared on one cost model (TLB-MODEL.md B-(c) 4: a sender
+ * of k IPIs pays k exits, a flush hypercall one). */
 static void op_send(void *opaque, unsigned src, const struct apic_msg *m)
 {
     struct partition *p = part(opaque);
-    lapic_bus_deliver(&p->intr->bus, src, m);
+    unsigned n = lapic_bus_deliver(&p->intr->bus, src, m);
+    if (src < p->nr_vps)
+        p->vps[src].cpu.cycles += hv_costs.entry_exit + (uint64_t)n * hv_costs.per_ipi_target;
 }
 
 static void op_kick(void *opaque, unsigned vp)
