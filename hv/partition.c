@@ -266,6 +266,12 @@ void partition_request_exit(struct partition *p, int status, const char *msg)
         cpu_request_stop(&p->running->cpu, CPU_EXIT_STOP, msg ? msg : "guest requested exit");
 }
 
+void partition_set_a20(struct partition *p, bool enabled)
+{
+    for (unsigned i = 0; i < p->nr_vps; i++)
+        mmu_set_a20(&p->vps[i].mmu, enabled);
+}
+
 uint64_t partition_total_insns(const struct partition *p)
 {
     uint64_t n = 0;

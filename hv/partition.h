@@ -119,6 +119,10 @@ bool partition_open_trace(struct partition *p, const char *path, const struct tr
                           uint64_t seed, char *err, size_t errlen);
 bool partition_close_trace(struct partition *p, char *err, size_t errlen);
 
+/* The A20 gate, for the devices that drive it (port 0x92, the i8042 output port):
+ * every VP's mmu masks physical address bit 20 while it is off (mmu_set_a20). */
+void partition_set_a20(struct partition *p, bool enabled);
+
 /* Totals over all VPs. */
 uint64_t partition_total_insns(const struct partition *p);
 uint64_t partition_max_cycles(const struct partition *p);

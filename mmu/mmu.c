@@ -83,6 +83,7 @@ bool mmu_init(struct mmu *m, struct physmem *pm, int vp, const char *preset,
     m->vp = vp;
     m->model_mode = mode;
     m->paging_was_off = true;
+    m->a20_mask = ~0ull;        /* on: no firmware here turns it on, and Multiboot and Linux expect it on */
     m->tlb = tlb_new(p);
     if (!m->tlb || !fast_init(m)) {
         tlb_free(m->tlb);
@@ -225,7 +226,7 @@ static bool translate(struct mmu *m, uint64_t la, enum mmu_access acc, unsigned 
     x->pf_err = 0;
     if (!(m->cr0 & CR0_PG)) {
         /* paging off: identity, 32-bit wrap outside long mode; the TLB is not used */
-        x->pa = (m->efer & EFER_LMA) ? la : (la & 0xffffffffull);
+        x->pa = (m->efer & EFER_LMA) ? la : (la & 0xffffffffull & m->a20_mask);
         m->tlb->stats.unpaged_accesses++;
         if (fill_fast)
             maybe_fill_fast(m, la, x->pa, acc);
@@ -319,6 +320,8 @@ static bool translate(struct mmu *m, uint64_t la, enum mmu_access acc, unsigned 
             return false;
     }
     x->pa = e->pbase + (la & PG_MASK(e->size));
+    if (!(m->efer & EFER_LMA))
+        x->pa &= m->a20_mask;
     m->last_pf_la = 0;
     if (fill_fast)
         maybe_fill_fast(m, la, x->pa, acc);
@@ -420,6 +423,15 @@ static void fold_if_user_changes(struct mmu *m, unsigned new_cpl)
 {
     if ((m->cpl == 3) != (new_cpl == 3))
         mmu_stats_fold(m);      /* keep user_accesses exact */
+}
+
+void mmu_set_a20(struct mmu *m, bool enabled)
+{
+    uint64_t mask = enabled ? ~0ull : ~(1ull << 20);
+    if (mask == m->a20_mask)
+        return;
+    m->a20_mask = mask;
+    fast_flush_all(m);          /* its host pointers were computed under the old mask */
 }
 
 void mmu_set_cpl_ac(struct mmu *m, unsigned cpl, bool ac)

@@ -75,6 +75,7 @@ struct mmu {
 
     /* control state mirrored from the CPU (set only through mmu_set_*) */
     uint64_t cr0, cr3, cr4, efer;
+    uint64_t a20_mask;              /* ~0, or ~(1 << 20) while the A20 gate is off (mmu_set_a20) */
     unsigned cpl;
     bool ac;
 
@@ -121,6 +122,11 @@ void mmu_set_cr3(struct mmu *m, uint64_t cr3_written);   /* the value written, b
 void mmu_set_cr4(struct mmu *m, uint64_t cr4);
 void mmu_set_efer(struct mmu *m, uint64_t efer);
 void mmu_set_cpl_ac(struct mmu *m, unsigned cpl, bool ac);
+/* The A20 gate (port 0x92, the i8042 output port): while it is off, physical
+ * address bit 20 reads as 0 outside IA-32e mode, so real-mode addresses wrap at
+ * 1 MiB as on an 8086.  Page-table reads are not masked (no guest pages with the
+ * gate off). */
+void mmu_set_a20(struct mmu *m, bool enabled);
 
 /* Invalidation instructions. */
 void mmu_invlpg(struct mmu *m, uint64_t la);
