@@ -45,7 +45,9 @@ enum vp_state {
     VP_RUNNABLE,
     VP_HALTED,          /* HLT: waits for an interrupt */
     VP_SUSPENDED,       /* a flush caller waiting on TLB locks (hv/tlb_lock.c) */
-    VP_WAIT_SIPI,       /* an AP before INIT/SIPI (the local APIC comes with issue 3) */
+    VP_WAIT_SIPI,       /* an AP before INIT/SIPI, or after INIT */
+    VP_STOPPED,         /* shut down (triple fault) or given up on (an unsupported
+                         * operation): it never runs again; the run ends with it */
 };
 
 struct vp {

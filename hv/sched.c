@@ -152,6 +152,7 @@ int sched_run(struct partition *p, const struct sched_limits *lim, FILE *diag)
             v->state = VP_HALTED;
             break;
         case CPU_EXIT_SHUTDOWN: {
+            v->state = VP_STOPPED;      /* the shutdown state (SDM Vol. 3A 6.15, #DF) */
             /* The CPU's reason may repeat "triple fault: "; say it once. */
             const char *why_msg = c->stop_msg;
             if (strncmp(why_msg, "triple fault: ", 14) == 0)
@@ -166,6 +167,7 @@ int sched_run(struct partition *p, const struct sched_limits *lim, FILE *diag)
             if (p->exit_requested)
                 return p->exit_status;
             /* A stop nobody in hv/ asked for: the CPU gave up on something. */
+            v->state = VP_STOPPED;
             return stop(p, HVEMU_EXIT_GUEST_STOP, diag, "VP %u stopped: %s", v->index,
                         c->stop_msg[0] ? c->stop_msg : "no reason given");
         }

@@ -203,6 +203,27 @@ START_TEST(test_ipi_wakes_halted_vp)
 }
 END_TEST
 
+/* A triple fault: the VP enters the shutdown state (VP_STOPPED), the run ends with
+ * the guest-stop status, and the other VPs are left as they were.  Real mode with an
+ * IDT limit of 0: INT3 -> #GP -> #DF -> shutdown (SDM Vol. 3A 6.15, 20.1.4). */
+START_TEST(test_triple_fault_stops_the_vp)
+{
+    struct partition *p = make(2);
+    static const uint8_t zero_idt[6] = { 0 };
+    physmem_write_bytes(p->pm, 0x700, zero_idt, sizeof zero_idt);
+    const uint8_t code[] = { 0x0F, 0x01, 0x1E, 0x00, 0x07,   /* lidt [0x700] */
+                             0xCC };                          /* int3 */
+    physmem_write_bytes(p->pm, CODE(0), code, sizeof code);
+    start_at(p, 0, CODE(0));
+    struct sched_limits lim = { .max_cycles = 1000000 };
+    int status = sched_run(p, &lim, NULL);
+    ck_assert_int_eq(status, HVEMU_EXIT_GUEST_STOP);
+    ck_assert_int_eq(p->vps[0].state, VP_STOPPED);
+    ck_assert_int_eq(p->vps[1].state, VP_WAIT_SIPI);
+    partition_free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sched");
@@ -212,6 +233,7 @@ int main(void)
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_halt_jumps_to_timer);
     tcase_add_test(tc, test_ipi_wakes_halted_vp);
+    tcase_add_test(tc, test_triple_fault_stops_the_vp);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
