@@ -144,8 +144,8 @@ struct tlb_entry *tlb_lookup(struct tlb *t, enum tlb_level lvl, unsigned side,
         if (a->spec->level != lvl || !(a->spec->sides & side))
             continue;
         for (int s = 0; s < PG_SIZES; s++) {
-            if (!(a->spec->sizes & (1u << s)))
-                continue;
+            if (!a->live[s])
+                continue;           /* no entry of this size (or the array holds none) */
             unsigned set = tlb_set_of(a, la, (enum pg_size)s);
             struct tlb_entry *row = &a->e[set * a->spec->ways];
             for (unsigned w = 0; w < a->spec->ways; w++) {
@@ -161,6 +161,13 @@ struct tlb_entry *tlb_lookup(struct tlb *t, enum tlb_level lvl, unsigned side,
 }
 
 /* --- fill ------------------------------------------------------------------------- */
+
+/* A piece of a larger page-table mapping (smashed, or half of a 4M page): removing
+ * any address of the original page must remove every piece, wherever it sits. */
+static bool is_split(const struct tlb_entry *e)
+{
+    return e->orig_size != e->size || (e->flags & TE_4M);
+}
 
 struct tlb_entry *tlb_fill(struct tlb *t, enum tlb_level lvl, unsigned side, uint64_t la,
                            const struct tlb_entry *proto, tlb_evict_fn cb, void *opaque)
@@ -202,7 +209,15 @@ struct tlb_entry *tlb_fill(struct tlb *t, enum tlb_level lvl, unsigned side, uin
         if (cb)
             cb(opaque, a, slot);
     }
+    if (t->victim_valid) {
+        a->live[slot->size]--;
+        if (is_split(slot))
+            t->split_live--;
+    }
     *slot = n;
+    a->live[slot->size]++;
+    if (is_split(slot))
+        t->split_live++;
     a->c.fills++;
     t->stats.vp.fills++;
     stats_pcid(&t->stats, n.pcid)->fills++;
@@ -242,49 +257,107 @@ bool tlb_pred_match(const struct tlb *t, const struct inv_pred *p, const struct 
     return true;
 }
 
+struct inv_run {
+    struct tlb *t;
+    const struct inv_pred *remove, *must;
+    enum inv_cause cause;
+    tlb_evict_fn cb;
+    void *opaque;
+    unsigned n, over;
+};
+
+static void inv_entry(struct inv_run *r, struct tlb_array *a, struct tlb_entry *e)
+{
+    struct tlb *t = r->t;
+    if (!(e->flags & TE_VALID))
+        return;
+    bool rm = tlb_pred_match(t, r->remove, e);
+    bool ms = tlb_pred_match(t, r->must, e);
+    if (ms && !rm) {
+        /* An under-invalidation would let the guest see a mapping the SDM says
+         * is gone: never acceptable. */
+        t->stats.under_flushes++;
+        fprintf(stderr, "hvemu: mmu: under-invalidation (%s) of la %#llx pcid %u\n",
+                inv_cause_name[r->cause], (unsigned long long)e->vbase, e->pcid);
+        abort();
+    }
+    if (!rm)
+        return;
+    struct mmu_counters *pc = stats_pcid(&t->stats, e->pcid);
+    a->c.invalidated++;
+    t->stats.vp.invalidated++;
+    pc->invalidated++;
+    t->stats.vp.inv_entries[r->cause]++;
+    pc->inv_entries[r->cause]++;
+    if (!ms) {
+        r->over++;
+        t->stats.vp.inv_over_entries[r->cause]++;
+        pc->inv_over_entries[r->cause]++;
+    }
+    if (r->cb)
+        r->cb(r->opaque, a, e);
+    a->live[e->size]--;
+    if (is_split(e))
+        t->split_live--;
+    e->flags = 0;
+    r->n++;
+}
+
+/* Pages a narrow invalidation may touch, at most: beyond this, scanning everything
+ * is as cheap. */
+#define INV_NARROW_MAX_PAGES 64
+
+/* An address-limited invalidation (INVLPG, INVPCID 0, a #PF, a short Hyper-V List
+ * range) with no split pages live: an entry can only sit in the set its own page
+ * indexes, so only those sets are looked at.  Same result as the full scan. */
+static bool inv_narrow(struct inv_run *r)
+{
+    const struct inv_pred *rm = r->remove, *ms = r->must;
+    if (!(rm->how & INV_BY_ADDR) || r->t->split_live)
+        return false;
+    if (!(ms->how & (INV_BY_ADDR | INV_NONE)))
+        return false;
+    if ((ms->how & INV_BY_ADDR) && (ms->la != rm->la || ms->len != rm->len))
+        return false;
+    uint64_t len = rm->len <= 1 ? 1 : rm->len;
+    if (len > (uint64_t)INV_NARROW_MAX_PAGES << 12)
+        return false;
+    struct tlb *t = r->t;
+    for (unsigned i = 0; i < t->narrays; i++) {
+        struct tlb_array *a = &t->arrays[i];
+        for (int sz = 0; sz < PG_SIZES; sz++) {
+            if (!(a->spec->sizes & (1u << sz)))
+                continue;
+            uint64_t pg = 1ull << pg_shift[sz];
+            uint64_t first = rm->la & ~(pg - 1), last = (rm->la + len - 1) & ~(pg - 1);
+            for (uint64_t v = first;; v += pg) {
+                unsigned set = tlb_set_of(a, v, (enum pg_size)sz);
+                struct tlb_entry *row = &a->e[set * a->spec->ways];
+                for (unsigned w = 0; w < a->spec->ways; w++)
+                    inv_entry(r, a, &row[w]);
+                if (v == last)
+                    break;
+            }
+        }
+    }
+    return true;
+}
+
 unsigned tlb_invalidate(struct tlb *t, const struct inv_pred *remove, const struct inv_pred *must,
                         enum inv_cause cause, tlb_evict_fn cb, void *opaque)
 {
-    unsigned n = 0, over = 0;
-    for (unsigned i = 0; i < t->narrays; i++) {
-        struct tlb_array *a = &t->arrays[i];
-        unsigned cnt = a->spec->sets * a->spec->ways;
-        for (unsigned k = 0; k < cnt; k++) {
-            struct tlb_entry *e = &a->e[k];
-            if (!(e->flags & TE_VALID))
-                continue;
-            bool rm = tlb_pred_match(t, remove, e);
-            bool ms = tlb_pred_match(t, must, e);
-            if (ms && !rm) {
-                /* An under-invalidation would let the guest see a mapping the SDM says
-                 * is gone: never acceptable. */
-                t->stats.under_flushes++;
-                fprintf(stderr, "hvemu: mmu: under-invalidation (%s) of la %#llx pcid %u\n",
-                        inv_cause_name[cause], (unsigned long long)e->vbase, e->pcid);
-                abort();
-            }
-            if (!rm)
-                continue;
-            struct mmu_counters *pc = stats_pcid(&t->stats, e->pcid);
-            a->c.invalidated++;
-            t->stats.vp.invalidated++;
-            pc->invalidated++;
-            t->stats.vp.inv_entries[cause]++;
-            pc->inv_entries[cause]++;
-            if (!ms) {
-                over++;
-                t->stats.vp.inv_over_entries[cause]++;
-                pc->inv_over_entries[cause]++;
-            }
-            if (cb)
-                cb(opaque, a, e);
-            e->flags = 0;
-            n++;
+    struct inv_run r = { .t = t, .remove = remove, .must = must, .cause = cause, .cb = cb, .opaque = opaque };
+    if (!inv_narrow(&r)) {
+        for (unsigned i = 0; i < t->narrays; i++) {
+            struct tlb_array *a = &t->arrays[i];
+            unsigned cnt = a->spec->sets * a->spec->ways;
+            for (unsigned k = 0; k < cnt; k++)
+                inv_entry(&r, a, &a->e[k]);
         }
     }
-    if (over)
+    if (r.over)
         t->stats.over_flush_ops++;
-    return n;
+    return r.n;
 }
 
 uint64_t tlb_occupancy(const struct tlb_array *a, int pcid)

@@ -76,6 +76,7 @@ struct tlb_array {
     const struct tlb_array_spec *spec;
     struct tlb_entry *e;    /* sets * ways, set-major */
     uint64_t *plru;         /* per set tree bits (REPL_PLRU), up to 64 ways */
+    uint32_t live[PG_SIZES];  /* valid entries of each size: lookups skip sizes with none */
     struct array_counters c;
 };
 
@@ -101,6 +102,9 @@ struct tlb {
     struct tlb_array arrays[TLB_MAX_ARRAYS];
     struct psc psc;
     uint64_t clock;                 /* LRU time stamps */
+    uint64_t split_live;            /* valid entries that are pieces of a larger page: while
+                                     * there are none, an INVLPG-like invalidation need only
+                                     * look at the sets its address indexes (tlb_invalidate) */
     uint64_t pcid_root[4096];       /* last CR3 root loaded with each PCID (for INV_BY_ROOT) */
     struct mmu_stats stats;
     /* The capacity victim of the last tlb_fill (valid = it displaced an entry): the
