@@ -7,6 +7,7 @@
 #include "devices/fw_cfg.h"
 #include "devices/debug_exit.h"
 #include "hv/interrupts.h"
+#include "hv/platform.h"
 
 #include "cpu/block.h"
 #include "cpu/cpu_models.h"
@@ -185,6 +186,8 @@ struct partition *partition_new(const struct partition_config *cfg, char *err, s
     }
     if (!hv_lock_schedule_init(p->hv, err, errlen))
         goto out_free;
+    if (!platform_init(p, err, errlen))     /* after intr_init: the devices drive its lines */
+        goto out_free;
     return p;
 
 out_free:
@@ -198,6 +201,7 @@ void partition_free(struct partition *p)
         return;
     if (p->trace)
         partition_close_trace(p, NULL, 0);     /* a run that ended without main's close */
+    platform_free(p);
     intr_free(p);
     hv_free(p->hv);
     for (unsigned i = 0; i < p->nr_vps; i++)
@@ -228,6 +232,8 @@ bool partition_add_uart(struct partition *p, uint16_t base, FILE *out, char *err
         const char *owner = io_owner(p->io, base);
         return fail(err, errlen, "serial port at 0x%x: ports already used by %s", base, owner ? owner : "another device");
     }
+    if (base == UART_COM1_BASE)
+        platform_wire_uart(p);              /* COM1: IRQ 4 */
     return true;
 }
 

@@ -83,6 +83,7 @@ struct partition {
     struct intr *intr;              /* local APICs and interrupt routing (hv/interrupts.c) */
     struct hyperv *hv;              /* the Hyper-V interface (hv/hyperv.h) */
     struct trace_writer *trace;     /* -trace: the event trace, NULL when off (trace) */
+    struct platform *platform;      /* the PC devices (hv/platform.h) */
 
     struct uart16550 *uart;
     struct fw_cfg *fw_cfg;
