@@ -51,7 +51,7 @@ static struct pc_env fake_env(uint64_t freq_hz)
 
 /* Move the clock to t, firing every due timer in deadline order at its deadline. */
 typedef void (*fake_fire_fn)(void *dev, unsigned which, uint64_t now);
-static void fake_advance(uint64_t t, fake_fire_fn fire, void *dev)
+static inline void fake_advance(uint64_t t, fake_fire_fn fire, void *dev)
 {
     for (;;) {
         int best = -1;
