@@ -8,6 +8,7 @@
 #include "frontend/stats.h"
 #include "hv/partition.h"
 #include "hv/sched.h"
+#include "hv/platform.h"
 #include "roms/multiboot.h"
 #include "devices/uart16550.h"
 
@@ -150,6 +151,10 @@ int main(int argc, char **argv)
     };
     struct partition *p = partition_new(&cfg, err, sizeof err);
     if (!p)
+        return usage_error(err);
+    platform_set_rtc_base(p, o.rtc_base);
+    platform_set_no_reboot(p, o.no_reboot);
+    if (o.watchdog_seconds && !platform_set_watchdog(p, o.watchdog_seconds, err, sizeof err))
         return usage_error(err);
     for (unsigned i = 0; i < o.n_debug_exit; i++)
         if (!partition_add_debug_exit(p, o.debug_exit[i].iobase, o.debug_exit[i].iosize, err, sizeof err))

@@ -5,6 +5,7 @@
 #include "hv/clock.h"
 #include "hv/hyperv.h"
 #include "devices/debug_exit.h"
+#include "devices/cmos_rtc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -175,6 +176,7 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
     o->serial = SERIAL_STDIO;
     o->tlb_mode = TLB_MODEL_FAST;
     o->cpu_freq_hz = CLOCK_DEFAULT_HZ;
+    o->rtc_base = RTC_DEFAULT_BASE;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -192,7 +194,7 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
             "kernel", "append", "initrd", "m", "smp", "serial", "display", "device", "tlb",
             "cpu", "rng-seed",
             "tlb-model", "stats", "cpu-freq", "max-insns", "max-cycles", "quantum",
-            "hyperv", "tlb-lock", "trace", "trace-filter", NULL };
+            "hyperv", "tlb-lock", "trace", "trace-filter", "rtc", "watchdog", NULL };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
             known |= strcmp(name, with_value[k]) == 0;
@@ -232,6 +234,17 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
             const char *e;
             if (!parse_u64(v, &o->rng_seed, &e) || *e)
                 return fail(err, errlen, "-rng-seed %s: expected an unsigned 64-bit number (decimal or 0x hex)", v);
+        } else if (!strcmp(name, "rtc")) {
+            /* QEMU's -rtc base=utc|localtime|DATE: hvemu never reads the host clock,
+             * so utc means the fixed default date. */
+            if (!strcmp(v, "base=utc") || !strcmp(v, "base=utc-fixed-default"))
+                o->rtc_base = RTC_DEFAULT_BASE;
+            else if (strncmp(v, "base=", 5) != 0 || !rtc_parse_base(v + 5, &o->rtc_base))
+                return fail(err, errlen, "-rtc %s: expected base=YYYY-MM-DDTHH:MM:SS (1900-2999), "
+                            "base=YYYY-MM-DD or base=utc", v);
+        } else if (!strcmp(name, "watchdog")) {
+            if (!parse_count(v, &o->watchdog_seconds) || o->watchdog_seconds == 0)
+                return fail(err, errlen, "-watchdog %s: expected a positive number of seconds of virtual time", v);
         } else if (!strcmp(name, "tlb-model")) {
             if (!strcmp(v, "fast"))
                 o->tlb_mode = TLB_MODEL_FAST;
@@ -349,8 +362,15 @@ void options_print_help(FILE *f)
 "                        a write of v to these ports ends hvemu with status\n"
 "                        (v << 1) | 1; QEMU's defaults iobase=0x501,iosize=2 apply\n"
 "                        when omitted (test guests use iobase=0xf4,iosize=4)\n"
-"  -no-reboot            accepted for QEMU compatibility: a triple fault always\n"
-"                        stops hvemu (status 3), it never resets the machine\n"
+"  -no-reboot            a guest reset (port 0xCF9, the i8042 0xFE pulse, port 0x92)\n"
+"                        ends the run with status 0, as QEMU's -no-reboot; without\n"
+"                        it hvemu stops with status 6 (it does not reboot).  A triple\n"
+"                        fault always stops hvemu (status 3)\n"
+"  -rtc base=DATE        the RTC's date at time 0: YYYY-MM-DDTHH:MM:SS, YYYY-MM-DD or\n"
+"                        utc (= the fixed default 2026-01-01T00:00:00; the host\n"
+"                        clock is never read)\n"
+"  -watchdog SECONDS     stop a run still going after SECONDS of virtual time, with a\n"
+"                        register dump of every VP (status 8)\n"
 "  fw_cfg (QEMU's firmware configuration interface) is always at ports 0x510/0x511.\n"
 "\n"
 "TLB model and measurement:\n"
@@ -392,7 +412,8 @@ void options_print_help(FILE *f)
 "\n"
 "Exit status:\n"
 "  (v << 1) | 1   the guest wrote v to an isa-debug-exit port (host keeps 8 bits)\n"
-"  0              clean power-off (ACPI, a later issue), or --help / --version\n"
+"  0              clean power-off (ACPI S5: \"ACPI power-off\" on stderr), a guest\n"
+"                 reset with -no-reboot, or --help / --version\n"
 "  1              host error during the run (e.g. the -stats file cannot be written)\n"
 "  2              bad input: unknown option or value, unknown preset, missing,\n"
 "                 truncated or non-Multiboot kernel, segments outside RAM, -m too\n"
@@ -400,6 +421,8 @@ void options_print_help(FILE *f)
 "                 nothing is written (no serial file, no -stats file)\n"
 "  3              the guest stopped the machine: triple fault (a register dump\n"
 "                 follows the line), or every VP halted with nothing to wake it\n"
-"  4              -max-insns or -max-cycles reached (one line on stderr)\n",
+"  4              -max-insns or -max-cycles reached (one line on stderr)\n"
+"  6              the guest reset the machine without -no-reboot (one line)\n"
+"  8              -watchdog expired (one line and a register dump per VP)\n",
         f);
 }

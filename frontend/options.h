@@ -50,6 +50,8 @@ struct options {
     const char *trace_filter_spec;  /* -trace-filter SPEC as given */
     struct trace_filter trace_filter;   /* parsed (trace/trace_filter.h), default when not given */
     struct hv_config hyperv;        /* -hyperv, -tlb-lock */
+    int64_t rtc_base;               /* -rtc base=: Unix seconds (default RTC_DEFAULT_BASE) */
+    uint64_t watchdog_seconds;      /* -watchdog S of virtual time; 0 = off */
 };
 
 /* Fill o from argv.  False with a one-line reason in err (exit status 2). */

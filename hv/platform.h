@@ -33,8 +33,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HVEMU_EXIT_RESET     5      /* the guest reset the machine without -no-reboot */
-#define HVEMU_EXIT_WATCHDOG  6      /* -watchdog expired */
+/* Even numbers: odd statuses are isa-debug-exit's (v << 1) | 1. */
+#define HVEMU_EXIT_RESET     6      /* the guest reset the machine without -no-reboot */
+#define HVEMU_EXIT_WATCHDOG  8      /* -watchdog expired */
 
 struct partition;
 struct platform;

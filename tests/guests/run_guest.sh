@@ -3,6 +3,7 @@
 #   run_guest.sh hvemu|qemu EMULATOR pass|triple-fault KERNEL [extra emulator args...]
 # pass:         exit status 33 (the guest wrote 0x10 to isa-debug-exit at 0xf4)
 #               and a line "PASS: <name>" on the serial console, no "FAIL:" line.
+# poweroff:     exit status 0 (ACPI S5 through PM1a_CNT) after a "PASS: <name>" line.
 # triple-fault: the guest printed "TRIPLE-FAULT-NEXT" and then
 #               hvemu: stopped with a non-zero status that is not one of the
 #                      guest's debug-exit codes (33/35/37) and printed a register
@@ -43,6 +44,13 @@ if [ $status -eq 124 ]; then
 fi
 
 case $expect in
+poweroff)
+    # The guest printed its PASS line and then powered off through ACPI S5: status 0.
+    if [ $status -ne 0 ] || ! grep -q '^PASS: ' "$out" || grep -q '^FAIL' "$out"; then
+        echo "run_guest: FAILED: expected a PASS line and an ACPI power-off (status 0), got status $status"
+        exit 1
+    fi
+    ;;
 pass|determinism)
     if [ $status -ne 33 ]; then
         case $status in
