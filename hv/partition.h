@@ -5,11 +5,12 @@
  *
  * Process exit statuses (documented in `hvemu --help` too):
  *   (v << 1) | 1  the guest wrote v to an isa-debug-exit port
- *   0             clean power-off (ACPI S5, a later issue)
+ *   0             clean power-off (ACPI S5), or a guest reset with -no-reboot
  *   1             host error during the run (e.g. the -stats file cannot be written)
  *   2             bad user input: option, value, preset, kernel or module file, -m
  *   3             guest-caused stop: triple fault, or every VP halted for good
  *   4             -max-insns / -max-cycles reached
+ *   6, 8          a guest reset without -no-reboot, -watchdog (hv/platform.h)
  */
 #ifndef HVEMU_HV_PARTITION_H
 #define HVEMU_HV_PARTITION_H
