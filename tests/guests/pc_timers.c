@@ -10,11 +10,17 @@
  *     run with -rtc base= of that minute): year, month, day, hour and minute exact,
  *     the seconds below 10;
  *   - the PCI host bridge and the PIIX4 PM function's IDs through 0xCF8/0xCFC;
+ *   - interrupts through the I/O APIC (the 8259s masked), counted while halting and
+ *     timed with the TSC: PIT counter 0 in mode 2 (10 ms) on pin 2, the RTC's
+ *     1024 Hz periodic interrupt on pin 8 (acknowledged by reading register C), the
+ *     HPET's timer 0 in periodic mode (10 ms) with the legacy replacement route on
+ *     pin 2; each: 10 (RTC: 32) interrupts after getting in phase take that many
+ *     periods, within 2 %;
  * then it prints PASS and powers off through PM1a_CNT (SLP_TYP 0 | SLP_EN, S5):
  * exit status 0 on hvemu and on QEMU (whose PIIX4 PM block is at 0x600 too, set
  * up by SeaBIOS, with S5 = SLP_TYP 0).  A failed check ends with the FAIL code.
  */
-#include "rt.h"
+#include "smp.h"
 
 const char rt_test_name[] = "pc_timers";
 
@@ -110,6 +116,102 @@ static u32 pci_read(u32 devfn, u32 reg)
 
 static u64 diff(u64 a, u64 b) { return a > b ? a - b : b - a; }
 
+/* ---- interrupts through the I/O APIC ---- */
+
+#define IOAPIC ((volatile u32 *)0xFEC00000ull)
+#define VEC_DEV 0x41
+
+static volatile u32 irqs;
+static int rtc_ack;
+
+static int on_dev_irq(struct trap_frame *f)
+{
+    (void)f;
+    irqs++;
+    if (rtc_ack)
+        cmos(0x0C);                     /* the RTC holds IRQ 8 until C is read */
+    apic_eoi();
+    return 1;
+}
+
+static void ioapic_route(unsigned pin, u32 low)
+{
+    IOAPIC[0] = 0x10 + 2 * pin + 1;
+    IOAPIC[4] = apic_id() << 24;        /* physical destination: this CPU */
+    IOAPIC[0] = 0x10 + 2 * pin;
+    IOAPIC[4] = low;
+}
+
+/* Halt until n interrupts came; the TSC ticks it took, or 0 on a timeout.  Two
+ * interrupts are taken first to get in phase: an edge that came while the pin was
+ * masked may be delivered at once when it is unmasked (QEMU's I/O APIC keeps it),
+ * then the next is the device's next period boundary. */
+static u64 wait_irqs(u32 n, u64 tsc_hz)
+{
+    irqs = 0;
+    u64 s0 = rdtsc();
+    while (irqs < 2 && rdtsc() - s0 < tsc_hz)
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    irqs = 0;
+    u64 t0 = rdtsc(), t;
+    while (irqs < n && (t = rdtsc()) - t0 < tsc_hz)
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+    return irqs >= n ? rdtsc() - t0 : 0;
+}
+
+/* n interrupts of 'period_ns' nanoseconds, counted from an interrupt: n periods,
+ * with 2 % slack. */
+static void check_rate(const char *what, u64 ticks, u32 n, u64 period_ns, u64 tsc_hz)
+{
+    u64 per = tsc_hz / 1000 * period_ns / 1000000;
+    u64 lo = per * n * 98 / 100, hi = per * n * 102 / 100;
+    CHECK(ticks >= lo && ticks <= hi, "%s: %u interrupts in %llu TSC ticks, expected %llu..%llu",
+          what, n, (unsigned long long)ticks, (unsigned long long)lo, (unsigned long long)hi);
+}
+
+static void check_interrupts(u64 tsc_hz)
+{
+    outb(0x21, 0xFF);                   /* both 8259s masked: the I/O APIC only */
+    outb(0xA1, 0xFF);
+    apic_write(0xF0, apic_read(0xF0) | 0x1FF);     /* SVR: APIC on, spurious 0xFF */
+    rt_set_handler(VEC_DEV, on_dev_irq);
+
+    /* PIT counter 0, mode 2, 11932 ticks = 10.000 ms; ISA IRQ 0 is I/O APIC pin 2. */
+    ioapic_route(2, VEC_DEV);           /* edge, active high, unmasked */
+    outb(0x43, 0x34);
+    outb(0x40, (u8)11932);
+    outb(0x40, (u8)(11932 >> 8));
+    check_rate("PIT IRQ 0", wait_irqs(10, tsc_hz), 10, 10000000, tsc_hz);
+    outb(0x43, 0x30);                   /* mode 0, no count: no more edges */
+    ioapic_route(2, 1u << 16);
+
+    /* RTC: periodic interrupt at 1024 Hz (976.5625 us), ISA IRQ 8 = pin 8. */
+    cmos(0x0C);
+    outb(0x70, 0x0A); outb(0x71, 0x26);
+    outb(0x70, 0x0B); outb(0x71, (u8)(inb(0x71) | 0x40));     /* PIE */
+    rtc_ack = 1;
+    ioapic_route(8, VEC_DEV);
+    check_rate("RTC IRQ 8", wait_irqs(32, tsc_hz), 32, 976563, tsc_hz);
+    outb(0x70, 0x0B); outb(0x71, (u8)(inb(0x71) & ~0x40));
+    cmos(0x0C);
+    rtc_ack = 0;
+    ioapic_route(8, 1u << 16);
+
+    /* HPET timer 0, periodic 10 ms, legacy replacement route: pin 2. */
+    u64 hz = 1000000000000000ull / (HPET[0] >> 32);
+    HPET[2] = 0;                                   /* halt */
+    HPET[30] = 0;                                  /* main counter = 0 */
+    HPET[32] = (1u << 2) | (1u << 3) | (1u << 6);  /* T0: enable, periodic, VAL_SET */
+    HPET[33] = hz / 100;                           /* first match */
+    HPET[33] = hz / 100;                           /* period */
+    ioapic_route(2, VEC_DEV);
+    HPET[2] = 3;                                   /* ENABLE_CNF | LEG_RT_CNF */
+    check_rate("HPET timer 0 (legacy route)", wait_irqs(10, tsc_hz), 10, 10000000, tsc_hz);
+    HPET[32] = 0;
+    HPET[2] = 1;
+    ioapic_route(2, 1u << 16);
+}
+
 void test_main(void)
 {
     check_rtc();
@@ -132,6 +234,7 @@ void test_main(void)
         CHECK(diff(pit, pm) <= pm / 10, "PIT and PM timer disagree");
         CHECK(diff(hpet, pm) <= pm / 10, "HPET and PM timer disagree");
     }
+    check_interrupts(pm);
     if (rt_failures) {
         rt_finish();
         return;
