@@ -74,7 +74,7 @@ def main():
         stats = os.path.join(tmp, f"s{smp}.json")
         cmd = [a.hvemu, "-kernel", a.kernel, "-initrd", a.initrd, "-append", a.append,
                "-m", "512M", "-smp", str(smp), "-serial", "stdio", "-display", "none",
-               "-no-reboot", "-stats", stats, "-max-insns", a.max_insns]
+               "-no-reboot", "-stats", stats, "-max-insns", a.max_insns, "-watchdog", "300"]
         print(f"bench: hvemu -smp {smp} ...", file=sys.stderr)
         h = run(cmd, a.timeout)
         try:

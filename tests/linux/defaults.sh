@@ -10,7 +10,10 @@
 #                      test the kernel's crypto code, not the machine.
 #   panic=-1           a panic reboots at once instead of waiting forever;
 #                      with -no-reboot that ends the run, so a broken boot
-#                      costs seconds, not the watchdog's timeout.
+#                      costs seconds, not the watchdog's timeout.  (hvemu and
+#                      QEMU both exit 0 on a reset with -no-reboot: the tests
+#                      catch a panic by its log line and the missing
+#                      "gk: done", not by the exit status.)
 # Deliberately absent: tsc=reliable, no_timer_check, clocksource=,
 # lpj=, mitigations=off: each would hide something the machine must get right
 # (TSC synchronisation, the timer check, clock calibration, PTI's CR3 switches).

@@ -15,8 +15,8 @@
 #                                 "host") must be byte-identical
 # Always: exit status 0 (ACPI S5 power-off), "gk: ready", "gk: done", the
 # workload's status 0, and none of WARNING:, Oops, BUG:, Kernel panic,
-# Call Trace: in the log.  Every run is bounded: hvemu by -max-insns and
-# -max-cycles (virtual time; -watchdog too once hvemu has it), QEMU by
+# Call Trace: in the log.  Every run is bounded: hvemu by -watchdog (virtual
+# seconds, with a register dump), -max-cycles and -max-insns, QEMU by
 # `timeout`.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -67,13 +67,13 @@ run() {
         rc=$?
     else
         local guard=(-max-insns "$MAX_INSNS" -max-cycles "$((MAX_VSECONDS * 3000000000))")
-        "$bin" --help 2>&1 | grep -q -- '-watchdog' && guard+=(-watchdog "$MAX_VSECONDS")
+        guard+=(-watchdog "$MAX_VSECONDS")
         "$bin" -kernel "$kernel" -initrd "$initrd" -append "$append" -m 512M -smp "$smp" \
             -serial "file:$log" -display none -no-reboot -stats "$tmp/$name.json" \
             "${guard[@]}" "${extra[@]}" </dev/null
         rc=$?
     fi
-    [ "$rc" = 0 ] || fail "$emu exited with status $rc (0 = ACPI power-off; 4 = -max-insns/-max-cycles reached)"
+    [ "$rc" = 0 ] || fail "$emu exited with status $rc (0 = ACPI power-off; 4 = -max-insns/-max-cycles reached; 8 = -watchdog expired)"
     check_log "$log"
 }
 
