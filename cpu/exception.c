@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "cpu/exception.h"
+#include "cpu/debug_hook.h"
 #include "cpu/env.h"
 #include "cpu/flags.h"
 #include "cpu/gates.h"
@@ -293,6 +294,10 @@ static void deliver_long(struct cpu *c, const struct event *ev)
 
 static void deliver(struct cpu *c, const struct event *ev, int nesting)
 {
+    if (CPU_DBG_ON(CPU_DBG_INT))
+        cpu_debug_hooks->event(c, ev->vec, ev->err, ev->push_err,
+                               nesting != NEST_BENIGN ? CPU_DBG_EXC :
+                               ev->software ? CPU_DBG_SOFTINT : CPU_DBG_EXTINT);
     c->exc_nesting = (int8_t)nesting;
     c->cycles += EXC_DELIVERY_CYCLES;
     if (!(c->cr0 & CR0_PE))

@@ -8,6 +8,7 @@
  * cpu_run()/cpu_step() delivers the exception and the loop goes on.
  */
 #include "cpu/block.h"
+#include "cpu/debug_hook.h"
 #include "cpu/decode.h"
 #include "cpu/exception.h"
 #include "cpu/mem.h"
@@ -90,12 +91,24 @@ static void decode_uncached(struct cpu *c, uint64_t la, uint64_t pa, struct insn
     decode_insn(out, buf, INSN_MAX_LEN, c->mode);
 }
 
+/* -d in_asm / cpu (cpu/debug_hook.h): only reached when a bit is on. */
+static __attribute__((noinline, cold)) void debug_block(struct cpu *c, uint64_t la, uint64_t pa,
+                                                        const struct insn *insns, unsigned n)
+{
+    if ((cpu_debug_mask & CPU_DBG_IN_ASM) && pa != ~0ull)
+        cpu_debug_hooks->block(c, la, pa, insns, n);
+    if (cpu_debug_mask & CPU_DBG_CPU)
+        cpu_debug_hooks->regs(c);
+}
+
 /* One instruction outside the block cache (page-crossing, MMIO, single step). */
 static void step_uncached(struct cpu *c, uint64_t la, uint64_t pa)
 {
     struct insn in;
     bool armed = c->intr_shadow != 0;
     decode_uncached(c, la, pa, &in);
+    if (CPU_DBG_ON(CPU_DBG_IN_ASM | CPU_DBG_CPU))
+        debug_block(c, la, pa, &in, 1);
     /* SDM Vol. 3A 5.3: outside 64-bit mode every byte fetched must lie within the
      * CS limit (#GP(0)); run_loop sends instructions near the limit here. (modes) */
     if (c->mode != MODE_LONG64 && c->rip + in.len - 1 > c->seg[SEG_CS].limit)
@@ -186,7 +199,11 @@ static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
                 step_uncached(c, la, pa);
                 continue;
             }
+            if (CPU_DBG_ON(CPU_DBG_IN_ASM))
+                debug_block(c, la, pa, b->insns, b->n);
         }
+        if (CPU_DBG_ON(CPU_DBG_CPU))
+            debug_block(c, la, ~0ull, b->insns, b->n);
         run_block(c, b);
     }
 }

@@ -3,6 +3,7 @@
  */
 #include "cpu/msr.h"
 #include "cpu/cpu.h"
+#include "cpu/debug_hook.h"
 #include "cpu/env.h"
 #include "cpu/seg.h"
 #include "mmu/mmu.h"
@@ -67,7 +68,11 @@ bool cpu_msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
         *v = c->msr.mtrr_fixed[k];
         return true;
     }
-    return c->env && c->env->msr_read && c->env->msr_read(c->env_opaque, c, msr, v);
+    if (c->env && c->env->msr_read && c->env->msr_read(c->env_opaque, c, msr, v))
+        return true;
+    if (CPU_DBG_ON(CPU_DBG_UNIMP))
+        cpu_debug_hooks->msr(c, msr, false, 0);
+    return false;
 }
 
 /* A memory type byte of PAT/MTRRs: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC- (PAT only);
@@ -174,5 +179,9 @@ bool cpu_msr_write(struct cpu *c, uint32_t msr, uint64_t v)
         c->msr.mtrr_fixed[k] = v;
         return true;
     }
-    return c->env && c->env->msr_write && c->env->msr_write(c->env_opaque, c, msr, v);
+    if (c->env && c->env->msr_write && c->env->msr_write(c->env_opaque, c, msr, v))
+        return true;
+    if (CPU_DBG_ON(CPU_DBG_UNIMP))
+        cpu_debug_hooks->msr(c, msr, true, v);
+    return false;
 }

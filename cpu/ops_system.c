@@ -7,6 +7,7 @@
  * Fault rule (as everywhere): read and check everything first, commit last.
  */
 #include "cpu/env.h"
+#include "cpu/debug_hook.h"
 #include "cpu/exception.h"
 #include "cpu/flags.h"
 #include "cpu/gates.h"
@@ -396,5 +397,7 @@ void h_clflush(struct cpu *c, const struct insn *i)
 
 void h_ud(struct cpu *c, const struct insn *i)
 {
+    if (CPU_DBG_ON(CPU_DBG_UNIMP) && i->op != 0x10b)    /* UD2 is deliberate (Linux BUG/WARN) */
+        cpu_debug_hooks->ud(c, i);
     cpu_raise_ud(c);
 }

@@ -20,7 +20,15 @@ struct io_bus {
     struct io_range ranges[IO_MAX_RANGES + 1];  /* index 0 = "nothing here" */
     unsigned nranges;
     uint8_t owner[IO_PORTS];                    /* range index per port, 0 = unclaimed */
+    io_unclaimed_fn unclaimed;                  /* -d unimp: told of accesses nobody owns */
+    void *unclaimed_opaque;
 };
+
+void io_set_unclaimed_hook(struct io_bus *bus, io_unclaimed_fn fn, void *opaque)
+{
+    bus->unclaimed = fn;
+    bus->unclaimed_opaque = opaque;
+}
 
 struct io_bus *io_bus_new(void)
 {
@@ -55,8 +63,11 @@ static uint32_t size_mask(unsigned size)
 uint32_t io_read(struct io_bus *bus, uint16_t port, unsigned size)
 {
     const struct io_range *r = &bus->ranges[bus->owner[port]];
-    if (!r->rd)
+    if (!r->rd) {
+        if (bus->unclaimed && !bus->owner[port])
+            bus->unclaimed(bus->unclaimed_opaque, port, false, 0, size);
         return size_mask(size);         /* unclaimed (or write-only): the bus floats high */
+    }
     return r->rd(r->opaque, (uint16_t)(port - r->base), size) & size_mask(size);
 }
 
@@ -65,6 +76,8 @@ void io_write(struct io_bus *bus, uint16_t port, uint32_t val, unsigned size)
     const struct io_range *r = &bus->ranges[bus->owner[port]];
     if (r->wr)
         r->wr(r->opaque, (uint16_t)(port - r->base), val & size_mask(size), size);
+    else if (bus->unclaimed && !bus->owner[port])
+        bus->unclaimed(bus->unclaimed_opaque, port, true, val & size_mask(size), size);
 }
 
 const char *io_owner(const struct io_bus *bus, uint16_t port)

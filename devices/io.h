@@ -32,6 +32,10 @@ bool io_register(struct io_bus *bus, uint16_t base, uint32_t len,
 uint32_t io_read(struct io_bus *bus, uint16_t port, unsigned size);
 void     io_write(struct io_bus *bus, uint16_t port, uint32_t val, unsigned size);
 
+/* Called for each access to a port no device claimed (the -d unimp log); NULL = none. */
+typedef void (*io_unclaimed_fn)(void *opaque, uint16_t port, bool write, uint32_t val, unsigned size);
+void io_set_unclaimed_hook(struct io_bus *bus, io_unclaimed_fn fn, void *opaque);
+
 /* Name of the device that owns port, or NULL (diagnostics). */
 const char *io_owner(const struct io_bus *bus, uint16_t port);
 

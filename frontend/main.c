@@ -5,6 +5,7 @@
  * stderr and exit status 2.  The exit statuses are listed in hv/partition.h and in
  * `hvemu --help`. */
 #include "frontend/options.h"
+#include "frontend/debug_log.h"
 #include "frontend/stats.h"
 #include "hv/partition.h"
 #include "hv/sched.h"
@@ -196,6 +197,8 @@ int main(int argc, char **argv)
     /* 5. The trace, last of all outputs: bad input above never leaves a trace file. */
     if (o.trace_path && !partition_open_trace(p, o.trace_path, &o.trace_filter, o.rng_seed, err, sizeof err))
         return usage_error(err);
+    if (o.debug_mask && !debug_log_start(o.debug_mask, o.debug_path, p->io, err, sizeof err))
+        return usage_error(err);
 
     /* 6. Run. */
     struct sched_limits lim = { .max_insns = o.max_insns, .max_cycles = o.max_cycles, .quantum = o.quantum };
@@ -203,6 +206,7 @@ int main(int argc, char **argv)
     int status = sched_run(p, &lim, stderr);
     double wall = now_seconds() - t0;
     fflush(stdout);
+    debug_log_stop();
     /* However the run stopped (debug-exit, triple fault, limits), the trace is closed
      * here: summary written, FILE.tmp renamed to FILE. */
     if (!partition_close_trace(p, err, sizeof err)) {

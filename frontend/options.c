@@ -1,6 +1,7 @@
 /* Command-line parsing.  Every error is one line naming the option and the problem;
  * the caller prints it with "hvemu: " in front and exits with status 2. */
 #include "frontend/options.h"
+#include "frontend/debug_log.h"
 #include "hv/partition.h"
 #include "hv/clock.h"
 #include "hv/hyperv.h"
@@ -194,7 +195,7 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
             "kernel", "append", "initrd", "m", "smp", "serial", "display", "device", "tlb",
             "cpu", "rng-seed",
             "tlb-model", "stats", "cpu-freq", "max-insns", "max-cycles", "quantum",
-            "hyperv", "tlb-lock", "trace", "trace-filter", "rtc", "watchdog", NULL };
+            "hyperv", "tlb-lock", "trace", "trace-filter", "rtc", "watchdog", "d", "D", NULL };
         bool known = false;
         for (int k = 0; with_value[k]; k++)
             known |= strcmp(name, with_value[k]) == 0;
@@ -285,6 +286,13 @@ bool options_parse(int argc, char **argv, struct options *o, char *err, size_t e
         } else if (!strcmp(name, "tlb-lock")) {
             if (!hv_parse_tlb_lock_option(v, &o->hyperv, err, errlen))
                 return false;
+        } else if (!strcmp(name, "d")) {
+            if (!debug_log_parse(v, &o->debug_mask, err, errlen))     /* frontend/debug_log.c */
+                return false;
+        } else if (!strcmp(name, "D")) {
+            if (!v[0])
+                return fail(err, errlen, "-D: empty file name");
+            o->debug_path = v;
         }
     }
     if (!o->kernel)
@@ -394,6 +402,11 @@ void options_print_help(FILE *f)
 "                        hvemu-trace dump, or groups lookup, walk, tlb, inv, hv, sched),\n"
 "                        hits=none|all|N (log L1 hits: none, all, or 1 in N); clauses\n"
 "                        separated by ',' or ';', values by '+' or ':'\n"
+"  -d ITEM[,ITEM..]      debug log (QEMU's names): in_asm (new blocks, disassembled),\n"
+"                        int (exceptions/interrupts: vector, error, RIP, CR2), cpu\n"
+"                        (registers at every block: short runs), unimp (decoder #UDs,\n"
+"                        unknown MSRs, unclaimed ports; first 64 of each kind)\n"
+"  -D FILE               write the -d log to FILE (default stderr)\n"
 "  -max-insns N          stop after N instructions (all VPs together); K/M/G suffixes\n"
 "                        are decimal\n"
 "  -max-cycles N         stop when virtual time reaches N cycles\n"

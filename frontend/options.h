@@ -52,6 +52,8 @@ struct options {
     struct hv_config hyperv;        /* -hyperv, -tlb-lock */
     int64_t rtc_base;               /* -rtc base=: Unix seconds (default RTC_DEFAULT_BASE) */
     uint64_t watchdog_seconds;      /* -watchdog S of virtual time; 0 = off */
+    unsigned debug_mask;            /* -d in_asm,int,cpu,unimp (cpu/debug_hook.h bits); 0 = off */
+    const char *debug_path;         /* -D FILE; NULL = stderr */
 };
 
 /* Fill o from argv.  False with a one-line reason in err (exit status 2). */
