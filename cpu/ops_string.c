@@ -160,6 +160,7 @@ rep_run(struct cpu *c, const struct str_ctx *s, str_step step, enum rep_stop sto
     while (c->gpr[RCX] & s->amask) {
         if (done >= REP_CHUNK) {
             c->rip = c->insn_rip;   /* resume here: see the header comment */
+            c->attention |= ATTN_BLOCK_END;     /* the block must not run on past us */
             return;
         }
         if (bulk) {

@@ -11,6 +11,8 @@
 #include "hv/sched.h"
 #include "hv/platform.h"
 #include "roms/multiboot.h"
+#include "roms/linux.h"
+#include "roms/elf.h"
 #include "devices/uart16550.h"
 
 #include <errno.h>
@@ -108,6 +110,8 @@ int main(int argc, char **argv)
         snprintf(err, sizeof err, "kernel '%s' is empty", o.kernel);
         return usage_error(err);
     }
+    /* A Linux bzImage ("HdrS" at 0x202) or else a Multiboot kernel. */
+    bool is_linux = linux_is_bzimage(kimg, klen);
     char *mod_entries[MB_MAX_MODULES];
     char *mod_storage = NULL;
     static struct mb_module mods[MB_MAX_MODULES];
@@ -118,10 +122,14 @@ int main(int argc, char **argv)
             snprintf(err, sizeof err, "-initrd: more than %d modules", MB_MAX_MODULES);
             return usage_error(err);
         }
+        if (is_linux && nmods != 1) {
+            snprintf(err, sizeof err, "-initrd: a Linux kernel takes one initrd file, not %d", nmods);
+            return usage_error(err);
+        }
         for (int i = 0; i < nmods; i++) {
             /* The path is the entry up to the first space; the whole entry is the module's string. */
             char path[4096];
-            size_t plen = strcspn(mod_entries[i], " ");
+            size_t plen = is_linux ? strlen(mod_entries[i]) : strcspn(mod_entries[i], " ");
             if (plen == 0 || plen >= sizeof path) {
                 snprintf(err, sizeof err, "-initrd: empty or overlong module path in '%s'", o.initrd);
                 return usage_error(err);
@@ -161,20 +169,39 @@ int main(int argc, char **argv)
         if (!partition_add_debug_exit(p, o.debug_exit[i].iobase, o.debug_exit[i].iosize, err, sizeof err))
             return usage_error(err);
 
-    /* 3. The kernel.  QEMU hands a Multiboot kernel "FILE APPEND" as its command line. */
+    /* 3. The kernel.  A bzImage gets -append as it is (roms/linux.h). */
     const char *append = o.append ? o.append : "";
+    if (is_linux) {
+        struct linux_result lr;
+        if (!linux_load(p->pm, p->nr_vps, kimg, klen, append, nmods ? mods[0].data : NULL,
+                        nmods ? mods[0].len : 0, &lr, err, sizeof err)) {
+            char line[ERRLEN + 64];
+            snprintf(line, sizeof line, "kernel '%s': %s", o.kernel, err);
+            return usage_error(line);
+        }
+        linux_enter(&p->vps[0].cpu, &lr);
+    } else {
+        struct mb_header mbh;
+        if (mb_find_header(kimg, klen, &mbh) == MB_NOT_FOUND && !elf_is_elf(kimg, klen)) {
+            snprintf(err, sizeof err, "kernel '%s': neither a Linux bzImage (no \"HdrS\" at 0x202) "
+                     "nor a Multiboot kernel (no Multiboot header in the first %d bytes)", o.kernel, MB_SEARCH_BYTES);
+            return usage_error(err);
+        }
+    }
+    /* QEMU hands a Multiboot kernel "FILE APPEND" as its command line. */
     size_t cl_len = strlen(o.kernel) + 1 + strlen(append) + 1;
     char *cmdline = malloc(cl_len);
     if (!cmdline)
         return usage_error("out of host memory");
     snprintf(cmdline, cl_len, "%s %s", o.kernel, append);
     struct mb_result mb;
-    if (!multiboot_load(p->pm, kimg, klen, cmdline, mods, (unsigned)nmods, &mb, err, sizeof err)) {
+    if (!is_linux && !multiboot_load(p->pm, kimg, klen, cmdline, mods, (unsigned)nmods, &mb, err, sizeof err)) {
         char line[ERRLEN + 64];
         snprintf(line, sizeof line, "kernel '%s': %s", o.kernel, err);
         return usage_error(line);
     }
-    multiboot_enter(&p->vps[0].cpu, &mb);
+    if (!is_linux)
+        multiboot_enter(&p->vps[0].cpu, &mb);
     free(kimg);
     for (int i = 0; i < nmods; i++)
         free((void *)mods[i].data);
