@@ -80,7 +80,7 @@ static void write_byte(struct acpi_pm *pm, unsigned off, uint8_t v)
         pm->sts &= (uint16_t)~((v << 8) & (PM1_PWRBTN_STS | PM1_WAK_STS));
         break;
     case 0x02: pm->en = (pm->en & 0xFF00) | (v & (PM1_TMR_STS | PM1_GBL_STS)); break;
-    case 0x03: pm->en = (uint16_t)((pm->en & 0x00FF) | ((v << 8) & PM1_PWRBTN_STS)); break;
+    case 0x03: pm->en = (uint16_t)((pm->en & 0x00FF) | ((v << 8) & (PM1_PWRBTN_STS | PM1_RTC_STS))); break;
     case 0x04: pm->cnt = (uint16_t)((pm->cnt & 0xFF00) | v); break;
     case 0x05: {
         uint16_t hi = (uint16_t)(v << 8);

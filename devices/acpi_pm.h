@@ -45,6 +45,8 @@
 #define PM1_TMR_STS     0x0001
 #define PM1_GBL_STS     0x0020
 #define PM1_PWRBTN_STS  0x0100
+#define PM1_RTC_STS     0x0400  /* RTC_EN: stored (Linux's rtc_cmos enables it and reads it
+                                 * back); the status never sets: no RTC alarm wake-up */
 #define PM1_WAK_STS     0x8000
 /* PM1_CNT bits (table 4.18) */
 #define PM1_SCI_EN      0x0001

@@ -80,6 +80,20 @@ START_TEST(test_s5_power_off)
 }
 END_TEST
 
+/* PM1_EN keeps RTC_EN (bit 10, ACPI 6.4 table 4.17): Linux's rtc_cmos enables the
+ * fixed RTC event and reads the bit back ("Could not enable RealTimeClock event"). */
+START_TEST(test_pm1_en_rtc)
+{
+    io_write(bus, 0x602, 0x0400 | 0x0100, 2);
+    ck_assert_uint_eq(io_read(bus, 0x602, 2), 0x0500);
+    io_write(bus, 0x603, 0x04, 1);
+    ck_assert_uint_eq(io_read(bus, 0x602, 2), 0x0400);
+    io_write(bus, 0x602, 0x0200, 2);        /* bit 9 is reserved: reads 0 */
+    ck_assert_uint_eq(io_read(bus, 0x602, 2), 0);
+    ck_assert(!fk.isa_level[ACPI_SCI_IRQ]);  /* no RTC_STS: no SCI */
+}
+END_TEST
+
 START_TEST(test_gpe0_storage)
 {
     ck_assert_uint_eq(io_read(bus, ACPI_GPE0_BLK, 4), 0);
@@ -103,6 +117,7 @@ int main(void)
     tcase_add_test(tc, test_tmr_sts_and_sci);
     tcase_add_test(tc, test_s5_power_off);
     tcase_add_test(tc, test_gpe0_storage);
+    tcase_add_test(tc, test_pm1_en_rtc);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
