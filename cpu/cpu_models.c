@@ -40,7 +40,10 @@ const struct cpu_features cpu_features_implemented = {
               (1u << 0) | (1u << 23),   /* FSGSBASE(0, cpu/fpu_fsgsbase.c) CLFLUSHOPT(23) (x87) */
     /* Leaf 7.0 ECX: UMIP(2, ops_desc.c/ops_msr.c) RDPID(22, ops_rand.c). */
     .l7_ecx = (1u << 2) | (1u << 22),
-    .l7_edx = 0,
+    /* Leaf 7.0 EDX: IBRS/IBPB(26) STIBP(27): IA32_SPEC_CTRL / IA32_PRED_CMD in
+     * cpu/msr.c (nothing to restrict: no branch prediction); ARCH_CAPABILITIES(29),
+     * IA32_ARCH_CAPABILITIES = enhanced IBRS (cpu/msr.c). */
+    .l7_edx = (1u << 26) | (1u << 27) | (1u << 29),
     /* 80000001H ECX: LAHF/SAHF in 64-bit mode(0), LZCNT(5, "ABM" on AMD: LZCNT+POPCNT). */
     .lx1_ecx = (1u << 0) | (1u << 5),
     /* 80000001H EDX: SYSCALL(11) NX(20) Page1GB(26) RDTSCP(27) LM(29). */

@@ -39,6 +39,12 @@ bool cpu_msr_read(struct cpu *c, uint32_t msr, uint64_t *v)
     case MSR_FEATURE_CONTROL: *v = 1; return true;   /* locked, VMX/SMX off (SDM Vol. 3C 23.7) */
     case MSR_SPEC_CTRL:     *v = c->msr.spec_ctrl; return true;
     case MSR_UCODE_REV:     *v = 0; return true;     /* no microcode update loaded */
+    /* An interpreter predicts no branches, so IBRS is in effect whatever SPEC_CTRL
+     * holds: "enhanced IBRS".  RDCL_NO and the other _NO bits stay clear on purpose:
+     * Linux then keeps page-table isolation (PTI), whose CR3/PCID switches are what
+     * the TLB model is for.  (Without this MSR Linux's Skylake tables print
+     * "RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable".) */
+    case MSR_ARCH_CAPABILITIES: *v = ARCH_CAP_IBRS_ALL; return true;
     case MSR_MTRRCAP:       *v = c->msr.mtrr_cap; return true;
     case MSR_SYSENTER_CS:   *v = c->msr.sysenter_cs; return true;
     case MSR_SYSENTER_ESP:  *v = c->msr.sysenter_esp; return true;

@@ -15,6 +15,9 @@ struct cpu;
 #define MSR_SPEC_CTRL         0x00000048u
 #define MSR_PRED_CMD          0x00000049u
 #define MSR_UCODE_REV         0x0000008bu
+#define MSR_ARCH_CAPABILITIES 0x0000010au
+/* IA32_ARCH_CAPABILITIES bits (SDM Vol. 4 Table 2-2) */
+#define ARCH_CAP_IBRS_ALL     (1ull << 1)   /* enhanced IBRS */
 #define MSR_MTRRCAP           0x000000feu
 #define MSR_SYSENTER_CS       0x00000174u
 #define MSR_SYSENTER_ESP      0x00000175u

@@ -16,6 +16,7 @@
 #include "cpu/cpu_models.h"
 #include "cpu/cpuid.h"
 #include "cpu/decode.h"
+#include "cpu/msr.h"
 #include "mmu/tlb.h"
 #include "tests/unit/sys_machine.h"
 
@@ -125,6 +126,14 @@ START_TEST(features)
     ck_assert(o[1] & (1u << 18));           /* RDSEED */
     ck_assert(o[2] & (1u << 2));            /* UMIP */
     ck_assert(o[2] & (1u << 22));           /* RDPID */
+    /* IBRS/IBPB(26) STIBP(27) ARCH_CAPABILITIES(29), and the MSR says enhanced IBRS
+     * (bit 1) without RDCL_NO (bit 0): Linux picks eIBRS for Spectre v2 / RETBleed
+     * (no "RETBleed: WARNING") and keeps PTI. */
+    ck_assert_uint_eq(o[3] & ((1u << 26) | (1u << 27) | (1u << 29)), (1u << 26) | (1u << 27) | (1u << 29));
+    uint64_t cap = ~0ull;
+    ck_assert(cpu_msr_read(i, 0x10a, &cap));
+    ck_assert_uint_eq(cap, 2);
+    ck_assert(!cpu_msr_write(i, 0x10a, 2));         /* read-only: #GP */
     q(i, 7, 1, o);
     ck_assert(!o[0] && !o[1] && !o[2] && !o[3]);
     /* Intel 80000001H: no leaf-1 mirror (SDM: EDX bits 11, 20, 26, 27, 29 only). */
