@@ -136,7 +136,7 @@ int main(int argc, char **argv)
             }
             memcpy(path, mod_entries[i], plen);
             path[plen] = 0;
-            mods[i].data = read_file("module", path, o.ram_size, &mods[i].len, err, sizeof err);
+            mods[i].data = read_file(is_linux ? "initrd" : "module", path, o.ram_size, &mods[i].len, err, sizeof err);
             if (!mods[i].data)
                 return usage_error(err);
             mods[i].cmdline = mod_entries[i];
