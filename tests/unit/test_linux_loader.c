@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu/block.h"
 #include "cpu/cpu.h"
 #include "cpu/env.h"
 #include "cpu/flags.h"
@@ -75,7 +76,24 @@ static const uint8_t entry_code[] = {
     0xF4,                                                   /* hlt */
 };
 
+/* A relocation copy as the kernel's decompressor does it: one REP MOVSQ of more
+ * elements than a REP string runs per execution (cpu/ops_string.c REP_CHUNK),
+ * inside one decoded block with a store after it. */
+#define COPY_SRC   0x2000000u
+#define COPY_DST   0x2100000u
+#define COPY_QW    5000u
+static const uint8_t copy_code[] = {
+    0xBE, 0x00, 0x00, 0x00, 0x02,                           /* mov esi, COPY_SRC */
+    0xBF, 0x00, 0x00, 0x10, 0x02,                           /* mov edi, COPY_DST */
+    0xB9, 0x88, 0x13, 0x00, 0x00,                           /* mov ecx, 5000 */
+    0xF3, 0x48, 0xA5,                                       /* rep movsq */
+    0x48, 0x89, 0x0C, 0x25, 0x20, 0x05, 0x00, 0x00,         /* mov [0x520], rcx */
+    0xF4,                                                   /* hlt */
+};
+
 static uint8_t bz[BZ_LEN];
+static const uint8_t *bz_code = entry_code;
+static size_t bz_code_len = sizeof entry_code;
 
 static void make_bz(uint16_t version, uint8_t loadflags, uint16_t xlf)
 {
@@ -97,7 +115,7 @@ static void make_bz(uint16_t version, uint8_t loadflags, uint16_t xlf)
     bz[0x264] = 0x5A;                       /* handover_offset: a marker for the header copy */
     for (unsigned i = 0; i < BZ_PAYLOAD; i++)
         bz[BZ_PM_OFF + i] = (uint8_t)(i * 7 + 1);
-    memcpy(bz + BZ_PM_OFF + 0x200, entry_code, sizeof entry_code);
+    memcpy(bz + BZ_PM_OFF + 0x200, bz_code, bz_code_len);
 }
 
 static void make_good(void) { make_bz(0x020F, LX_LOADED_HIGH, 0x7F); }
@@ -453,6 +471,49 @@ START_TEST(test_entry_state_and_run)
 }
 END_TEST
 
+/* A VP-like cpu: its own mmu and a decoded-block cache, as hv/partition.c builds them. */
+static void vp_setup(struct cpu *c, struct mmu *m, struct block_cache **bc)
+{
+    const char *why = NULL;
+    ck_assert_msg(mmu_init(m, pm, 0, "skylake", TLB_MODEL_FAST, &why), "%s", why ? why : "?");
+    *bc = block_cache_new(pm);
+    ck_assert_ptr_nonnull(*bc);
+    cpu_init(c, m, &null_env, NULL);
+    c->bcache = *bc;
+}
+
+START_TEST(test_rep_copy_in_block)
+{
+    bz_code = copy_code;
+    bz_code_len = sizeof copy_code;
+    make_good();
+    bz_code = entry_code;
+    bz_code_len = sizeof entry_code;
+    static uint8_t src[COPY_QW * 8], dst[COPY_QW * 8];
+    for (unsigned i = 0; i < sizeof src; i++)
+        src[i] = (uint8_t)(i * 13 + i / 256);
+    struct linux_result r;
+    ck_assert(linux_load(pm, 1, bz, sizeof bz, "", NULL, 0, &r, err, sizeof err));
+    physmem_write_bytes(pm, COPY_SRC, src, sizeof src);
+
+    struct mmu m;
+    struct block_cache *bc;
+    static struct cpu c;
+    memset(&c, 0, sizeof c);
+    vp_setup(&c, &m, &bc);
+    linux_enter(&c, &r);
+    enum cpu_exit why_exit = CPU_EXIT_BUDGET;
+    for (int k = 0; k < 1000 && why_exit == CPU_EXIT_BUDGET; k++)
+        why_exit = cpu_run(&c, 2000);
+    ck_assert_int_eq(why_exit, CPU_EXIT_HALT);
+    ck_assert_uint_eq(g64(OUT_AREA + 0x20), 0);     /* RCX after the copy */
+    physmem_read_bytes(pm, COPY_DST, dst, sizeof dst);
+    ck_assert(memcmp(dst, src, sizeof src) == 0);
+    block_cache_free(bc);
+    mmu_destroy(&m);
+}
+END_TEST
+
 /* --- Debian's kernel, when installed (not required) ------------------------------- */
 
 static uint8_t *real_img;
@@ -509,6 +570,7 @@ static Suite *linux_suite(void)
     tcase_add_test(tc, test_cmdline_limits);
     tcase_add_test(tc, test_kernel_needs_ram);
     tcase_add_test(tc, test_entry_state_and_run);
+    tcase_add_test(tc, test_rep_copy_in_block);
     load_real_kernel();
     if (real_len) {
         tcase_add_test(tc, test_real_kernel);
