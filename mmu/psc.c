@@ -90,7 +90,7 @@ unsigned psc_invalidate(struct psc *p, enum psc_inv how, uint16_t pcid, uint64_t
             switch (how) {
             case PSC_INV_ALL:  hit = true; break;
             case PSC_INV_PCID: hit = e[i].pcid == pcid; break;
-            case PSC_INV_ROOT: hit = e[i].root == root || pcid_root[e[i].pcid] == root; break;
+            case PSC_INV_ROOT: hit = inv_root_match(e[i].root, e[i].pcid, pcid_root, root); break;
             default:           hit = e[i].pcid == pcid && e[i].tag == tag_of(l, la); break;
             }
             if (hit) {

@@ -46,6 +46,27 @@ bool psc_fill(struct psc *p, enum psc_level l, uint64_t la, uint16_t pcid, uint6
 /* Invalidation predicates: PSC_INV_ALL, by PCID, by root, or the entries of one PCID
  * whose tag covers la (what a #PF on la must drop). Returns the number removed. */
 enum psc_inv { PSC_INV_ALL, PSC_INV_PCID, PSC_INV_ROOT, PSC_INV_PCID_LA };
+
+/* Linux's page-table isolation pairs each address space's kernel root R (8 KiB aligned)
+ * with a user root R + 4 KiB, used with the user PCID = kernel PCID | bit 11
+ * (X86_CR3_PTI_PCID_USER_BIT).  A Hyper-V flush names only R (HV-SPEC B-5.2.3: "With
+ * PTI the guest also has user-PCID address spaces, so flush every PCID/ASID for that
+ * CR3"), and real hypervisors flush the whole VPID anyway: so the address space R
+ * also covers the user-PCID entries filled under R + 4 KiB.  Without this the guest's
+ * user mappings stayed stale after remote flushes (tests/linux tlbstress). */
+#define PTI_USER_ROOT_BIT 0x1000ull
+#define PTI_USER_PCID_BIT 0x800u
+
+/* Does an entry (root it was filled under, its PCID) belong to address space root? */
+static inline bool inv_root_match(uint64_t e_root, uint16_t e_pcid, const uint64_t *pcid_root, uint64_t root)
+{
+    if (e_root == root || pcid_root[e_pcid] == root)
+        return true;
+    if (!(e_pcid & PTI_USER_PCID_BIT) || (root & PTI_USER_ROOT_BIT))
+        return false;
+    uint64_t user = root | PTI_USER_ROOT_BIT;
+    return e_root == user || pcid_root[e_pcid] == user;
+}
 unsigned psc_invalidate(struct psc *p, enum psc_inv how, uint16_t pcid, uint64_t root, uint64_t la,
                         const uint64_t *pcid_root);
 unsigned psc_occupancy(const struct psc *p);

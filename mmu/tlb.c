@@ -252,7 +252,7 @@ bool tlb_pred_match(const struct tlb *t, const struct inv_pred *p, const struct 
         return true;
     if ((p->how & INV_BY_PCID) && e->pcid != p->pcid)
         return false;
-    if ((p->how & INV_BY_ROOT) && e->root != p->root && t->pcid_root[e->pcid] != p->root)
+    if ((p->how & INV_BY_ROOT) && !inv_root_match(e->root, e->pcid, t->pcid_root, p->root))
         return false;
     return true;
 }

@@ -85,7 +85,7 @@ struct tlb_array {
 #define INV_BY_PCID     0x02    /* entry.pcid == pcid ... */
 #define INV_GLOBAL_ANY  0x04    /* ... except that globals match whatever their PCID */
 #define INV_KEEP_GLOBAL 0x08    /* never remove globals */
-#define INV_BY_ROOT     0x10    /* entry.root == root, or pcid_root[entry.pcid] == root */
+#define INV_BY_ROOT     0x10    /* entry.root == root, or pcid_root[entry.pcid] == root (+ PTI twin: psc.h) */
 #define INV_NONE        0x20    /* matches nothing (an operation the SDM requires nothing of) */
 /* how == 0 matches every entry */
 struct inv_pred {

@@ -340,6 +340,41 @@ START_TEST(hv_flush_follows_pcid_reuse)
 }
 END_TEST
 
+START_TEST(hv_flush_covers_pti_user_twin)
+{
+    /* Linux PTI: kernel root K (8 KiB aligned) with PCID 4, user root K + 4 KiB with
+     * PCID 4 | 0x800.  A Hyper-V flush of K must take the user half too (mmu/psc.h). */
+    uint64_t k = ptb_alloc(&b);
+    while (k & 0x1fff)
+        k = ptb_alloc(&b);
+    uint64_t u = ptb_alloc(&b);
+    ck_assert_uint_eq(u, k + 0x1000);
+    map_all(k);
+    map_all(u);
+    mmu_set_cr3(&m, k | 4 | NOFLUSH);
+    R("W", A);
+    mmu_set_cr3(&m, u | 0x804 | NOFLUSH);
+    R("WW", B, C);
+    mmu_set_cr3(&m, root2 | 2 | NOFLUSH);
+    R("W", D);
+    ck_assert(mmu_flush_gva(&m, k, C, 0));           /* the user half's C */
+    mmu_set_cr3(&m, u | 0x804 | NOFLUSH);
+    R("WH", C, B);
+    ck_assert(mmu_flush_address_space(&m, k, MMU_HV_FLUSH_NON_GLOBAL_MAPPINGS_ONLY));
+    R("W", B);                                       /* user half went */
+    mmu_set_cr3(&m, k | 4 | NOFLUSH);
+    R("W", A);                                       /* kernel half went */
+    mmu_set_cr3(&m, root2 | 2 | NOFLUSH);
+    R("H", D);                                       /* another space: kept */
+    /* Bit 11 without the twin root, or the twin root named itself: no widening. */
+    mmu_set_cr3(&m, root2 | 0x802 | NOFLUSH);
+    R("W", A);
+    ck_assert(mmu_flush_address_space(&m, u, 0));
+    R("H", A);
+    exact_only();
+}
+END_TEST
+
 START_TEST(hv_flush_gva_inside_large_page)
 {
     R("WW", L + 0x1000, A);
@@ -411,6 +446,7 @@ static Suite *suite(void)
     tcase_add_test(t, cr4_smep_set_drops_current_pcid);
     tcase_add_test(t, hv_flush_address_space);
     tcase_add_test(t, hv_flush_follows_pcid_reuse);
+    tcase_add_test(t, hv_flush_covers_pti_user_twin);
     tcase_add_test(t, hv_flush_gva_inside_large_page);
     tcase_add_test(t, hv_flush_gva_range);
     tcase_add_test(t, conservative_over_flushes_and_counts);
