@@ -2,7 +2,8 @@
 # Install the Debian packages hvemu builds and tests with (idempotent).
 set -euo pipefail
 need=()
-for p in build-essential cmake pkg-config check zlib1g-dev libcapstone-dev qemu-system-x86 valgrind; do
+for p in build-essential cmake pkg-config check zlib1g-dev libcapstone-dev qemu-system-x86 valgrind \
+         linux-image-cloud-amd64 busybox-static cpio python3; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
