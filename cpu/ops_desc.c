@@ -428,23 +428,7 @@ void h_retf(struct cpu *c, const struct insn *i)
     /* Outer level: SS:rSP follow the parameters that imm16 skips. */
     uint64_t new_sp = stack_peek(c, 2 * os + imm, os);
     uint16_t ss_sel = (uint16_t)stack_peek(c, 3 * os + imm, os);
-    struct segment ss;
-    if (SEL_NULL(ss_sel)) {
-        if (!to64 || rpl == 3)
-            cpu_raise_gp0(c);
-        ss = (struct segment){ .sel = ss_sel, .attr = (uint16_t)((rpl << 5) | SEG_ATTR_S | ST_WRITE) };
-    } else {
-        uint64_t sd, saddr;
-        if (SEL_RPL(ss_sel) != rpl || !desc_read(c, ss_sel, &sd, &saddr))
-            cpu_raise(c, EXC_GP, SEL_ERR(ss_sel));
-        uint16_t sa = desc_attr(sd);
-        if (!attr_is_data(sa) || !(sa & ST_WRITE) || SEG_ATTR_DPL(sa) != rpl)
-            cpu_raise(c, EXC_GP, SEL_ERR(ss_sel));
-        if (!(sa & SEG_ATTR_P))
-            cpu_raise(c, EXC_SS, SEL_ERR(ss_sel));
-        desc_set_accessed(c, saddr, &sd);
-        seg_from_desc(&ss, ss_sel, sd);
-    }
+    struct segment ss = seg_check_return_ss(c, ss_sel, rpl, to64);
     desc_set_accessed(c, addr, &d);
     c->seg[SEG_SS] = ss;
     unsigned nasz = to64 ? 8 : (ss.attr & SEG_ATTR_DB) ? 4 : 2;

@@ -154,23 +154,7 @@ static void iret_prot(struct cpu *c, unsigned osize)
     if (pop_stack) {
         new_rsp = stack_peek(c, 3 * osize, osize);
         uint16_t ss_sel = (uint16_t)stack_peek(c, 4 * osize, osize);
-        if (SEL_NULL(ss_sel)) {
-            /* A null SS is allowed for a return to 64-bit code at CPL < 3 (SDM IRET). */
-            if (!to64 || rpl == 3)
-                cpu_raise_gp0(c);
-            ss_new = (struct segment){ .sel = ss_sel, .attr = (uint16_t)((rpl << 5) | SEG_ATTR_S | ST_WRITE) };
-        } else {
-            uint64_t sd, saddr;
-            if (SEL_RPL(ss_sel) != rpl || !desc_read(c, ss_sel, &sd, &saddr))
-                cpu_raise(c, EXC_GP, SEL_ERR(ss_sel));
-            uint16_t sa = desc_attr(sd);
-            if (!attr_is_data(sa) || !(sa & ST_WRITE) || SEG_ATTR_DPL(sa) != rpl)
-                cpu_raise(c, EXC_GP, SEL_ERR(ss_sel));
-            if (!(sa & SEG_ATTR_P))
-                cpu_raise(c, EXC_SS, SEL_ERR(ss_sel));
-            desc_set_accessed(c, saddr, &sd);
-            seg_from_desc(&ss_new, ss_sel, sd);
-        }
+        ss_new = seg_check_return_ss(c, ss_sel, rpl, to64);
     }
     desc_set_accessed(c, cs_addr, &cs_d);
 

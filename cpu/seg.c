@@ -204,3 +204,24 @@ void seg_check_rip(struct cpu *c, const struct segment *cs, bool to64, uint64_t 
     if (to64 ? !canonical48(rip) : rip > cs->limit)
         cpu_raise_gp0(c);
 }
+
+struct segment seg_check_return_ss(struct cpu *c, uint16_t ss_sel, unsigned rpl, bool to64)
+{
+    struct segment ss;
+    if (SEL_NULL(ss_sel)) {
+        if (!to64 || rpl == 3)
+            cpu_raise_gp0(c);
+        return (struct segment){ .sel = ss_sel, .attr = (uint16_t)((rpl << 5) | SEG_ATTR_S | ST_WRITE) };
+    }
+    uint64_t sd, saddr;
+    if (SEL_RPL(ss_sel) != rpl || !desc_read(c, ss_sel, &sd, &saddr))
+        cpu_raise(c, EXC_GP, SEL_ERR(ss_sel));
+    uint16_t sa = desc_attr(sd);
+    if (!attr_is_data(sa) || !(sa & ST_WRITE) || SEG_ATTR_DPL(sa) != rpl)
+        cpu_raise(c, EXC_GP, SEL_ERR(ss_sel));
+    if (!(sa & SEG_ATTR_P))
+        cpu_raise(c, EXC_SS, SEL_ERR(ss_sel));
+    desc_set_accessed(c, saddr, &sd);
+    seg_from_desc(&ss, ss_sel, sd);
+    return ss;
+}

@@ -67,6 +67,11 @@ void desc_set_accessed(struct cpu *c, uint64_t addr, uint64_t *d);
 
 /* Fill a segment register's cache from a descriptor. */
 void seg_from_desc(struct segment *s, uint16_t sel, uint64_t d);
+/* The SS of a far RET or IRET to the outer privilege level rpl (SDM RET, IRET): a
+ * writable data segment of DPL = RPL = rpl (#GP(sel), #SS(sel) if not present), its
+ * accessed bit set; a null selector only for a return to 64-bit code at rpl < 3.
+ * Checks and returns the new cache; the caller commits it. */
+struct segment seg_check_return_ss(struct cpu *c, uint16_t ss_sel, unsigned rpl, bool to64);
 /* Real-address mode (and the null/unusable case): see seg.c. */
 void seg_load_real(struct cpu *c, unsigned seg, uint16_t sel);
 
