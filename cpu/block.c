@@ -1,6 +1,6 @@
 /* The decoded-block cache: see cpu/block.h.
  *
- * Lookup: a hash of (physical address, mode) -> block.  Invalidation: a second hash,
+ * Lookup: a hash of (physical address, mode) -> block, matched on the model too.  Invalidation: a second hash,
  * physical page -> the list of that page's blocks, so that a store to a code page
  * (physmem's code-write hook) drops exactly those blocks, in time proportional to
  * their number.  When the page has no blocks left its code mark is cleared, so later
@@ -149,7 +149,7 @@ static void code_write_hook(void *opaque, uint64_t gpa_page)
 }
 
 static struct block *build(struct block_cache *bc, uint64_t pa, const uint8_t *page,
-                           enum cpu_mode mode, uint64_t key)
+                           enum cpu_mode mode, const struct cpu_model *model, uint64_t key)
 {
     if (bc->nblocks >= MAX_BLOCKS || bc->ninsns + BLOCK_MAX_INSNS > MAX_INSNS || bc->npents >= MAX_PAGES)
         block_cache_flush(bc);
@@ -157,7 +157,7 @@ static struct block *build(struct block_cache *bc, uint64_t pa, const uint8_t *p
     struct insn *ins = &bc->insns[bc->ninsns];
     unsigned off = (unsigned)(pa & (PAGE_SIZE - 1)), n = 0;
     while (n < BLOCK_MAX_INSNS && off < PAGE_SIZE) {
-        int r = decode_insn(&ins[n], page + off, PAGE_SIZE - off, mode);
+        int r = decode_insn(&ins[n], page + off, PAGE_SIZE - off, mode, model);
         if (r == DECODE_NEED_MORE)
             break;                      /* crosses the page end: not part of this block */
         n++;
@@ -173,6 +173,7 @@ static struct block *build(struct block_cache *bc, uint64_t pa, const uint8_t *p
     struct block *b = &bc->blocks[bc->nblocks++];
     bc->ninsns += n;
     b->key = key;
+    b->model = model;
     b->insns = ins;
     b->n = (uint16_t)n;
     b->dead = 0;
@@ -187,11 +188,11 @@ static struct block *build(struct block_cache *bc, uint64_t pa, const uint8_t *p
     return b;
 }
 
-static inline struct block *find(struct block_cache *bc, uint64_t key)
+static inline struct block *find(struct block_cache *bc, uint64_t key, const struct cpu_model *model)
 {
     bc->st.lookups++;
     for (struct block *b = bc->hash[hash_key(key)]; b; b = b->hnext) {
-        if (b->key == key) {
+        if (b->key == key && b->model == model) {
             bc->st.hits++;
             return b;
         }
@@ -199,17 +200,19 @@ static inline struct block *find(struct block_cache *bc, uint64_t key)
     return NULL;
 }
 
-struct block *block_find_host(struct block_cache *bc, const uint8_t *host, enum cpu_mode mode)
+struct block *block_find_host(struct block_cache *bc, const uint8_t *host, enum cpu_mode mode,
+                              const struct cpu_model *model)
 {
-    return find(bc, (uint64_t)(uintptr_t)host << 2 | (uint64_t)mode);
+    return find(bc, (uint64_t)(uintptr_t)host << 2 | (uint64_t)mode, model);
 }
 
-struct block *block_lookup(struct block_cache *bc, uint64_t pa, enum cpu_mode mode)
+struct block *block_lookup(struct block_cache *bc, uint64_t pa, enum cpu_mode mode,
+                           const struct cpu_model *model)
 {
     const uint8_t *page = physmem_page_ptr(bc->pm, pa, false);
     if (!page)
         return NULL;                    /* MMIO or nothing: the caller decodes uncached */
     uint64_t key = (uint64_t)(uintptr_t)(page + (pa & (PAGE_SIZE - 1))) << 2 | (uint64_t)mode;
-    struct block *b = find(bc, key);
-    return b ? b : build(bc, pa, page, mode, key);
+    struct block *b = find(bc, key, model);
+    return b ? b : build(bc, pa, page, mode, model, key);
 }

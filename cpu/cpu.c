@@ -16,7 +16,6 @@
 void cpu_init(struct cpu *c, struct mmu *m, const struct cpu_env *env, void *opaque)
 {
     uint64_t freq = c->cpu_freq_hz;
-    bool amd = c->vendor_amd;
     int vp = c->vp_index;
     const struct cpu_model *model = c->model;
     unsigned nr_vps = c->nr_vps;
@@ -24,9 +23,8 @@ void cpu_init(struct cpu *c, struct mmu *m, const struct cpu_env *env, void *opa
     memset(c, 0, sizeof *c);
     /* Configuration set by the caller before cpu_init survives it. */
     c->cpu_freq_hz = freq ? freq : 3000000000ull;
-    c->vendor_amd = model ? model->vendor_amd : amd;
     c->vp_index = vp;
-    c->model = model;
+    cpu_set_model(c, model);
     c->nr_vps = nr_vps;
     c->rng_seed = rng_seed;
     cpu_rng_init(c);

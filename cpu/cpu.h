@@ -229,9 +229,9 @@ struct cpu {
 
     /* --- configuration --- */
     uint64_t cpu_freq_hz;
-    bool     vendor_amd;
-    uint64_t *time_floor;       /* shared by the partition's VPs: see cpu_now() */        /* set from model by cpu_init when a model is given */
+    uint64_t *time_floor;       /* shared by the partition's VPs: see cpu_now() */
     const struct cpu_model *model;  /* (cpuid) cpu/cpu_models.h; NULL: the default model */
+    uint32_t quirks;            /* the model's QUIRK_* bits (cpu/cpu_quirks.h), set by cpu_set_model */
     unsigned nr_vps;            /* (cpuid) VPs in the package: CPUID topology leaves; 0 = 1 */
     uint64_t rng_seed;          /* (cpuid) -rng-seed: RDRAND/RDSEED streams (cpu/ops_rand.c) */
     uint64_t rng_state[4];      /* this VP's xoshiro256** state, from rng_seed and vp_index */

@@ -20,6 +20,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/cpu_models.h"
+#include "cpu/cpu_quirks.h"
 
 const struct cpu_features cpu_features_implemented = {
     /* Leaf 1 EDX: PSE(3) TSC(4) MSR(5) PAE(6) CX8(8) MTRR(12) PGE(13) CMOV(15) PAT(16)
@@ -56,11 +57,25 @@ const struct cpu_features cpu_features_implemented = {
 #define U 3     /* unified */
 #define S2M4M (TLBD_2M | TLBD_4M)
 
+/* What every part of a vendor does where the SDM and the APM differ (cpu/cpu_quirks.h
+ * says why each bit is where it is). */
+#define INTEL_QUIRKS QUIRK_REP_A32_ZERO_WRITES
+#define AMD_QUIRKS   (QUIRK_NEAR_BRANCH_O16 | QUIRK_FXSAVE_PTRS_ON_ES | QUIRK_SYSCALL_COMPAT | \
+                      QUIRK_HYPERCALL_VMMCALL)
+
+/* MXCSR_MASK (SDM Vol. 1 11.6.6): Intel parts with DAZ report FFFFH; AMD parts also
+ * let software set bit 17, MM, the misaligned-SSE mask (APM Vol. 1 4.2.2; FFFFH +
+ * bit 17 measured on Zen 5).  hvemu stores MM but changes no alignment check for it,
+ * as measured there: ADDPS/MOVAPS with a misaligned m128 still raise #GP with MM = 1. */
+#define INTEL_MXCSR_MASK 0x0000ffffu
+#define AMD_MXCSR_MASK   0x0002ffffu
+
 /* Skylake client (i7-6700K: family 6, model 5EH, stepping 3).  Caches: L1D/L1I
  * 32 KiB 8-way, L2 256 KiB 4-way, L3 8 MiB 16-way inclusive (Opt. Ref. Table 2-7). */
 static const struct cpu_model skylake = {
     .name = "skylake", .summary = "Intel Skylake client (family 6 model 5EH), TLB preset skylake",
     .tlb_preset = "skylake",
+    .vendor = CPU_VENDOR_INTEL, .quirks = INTEL_QUIRKS, .mxcsr_mask = INTEL_MXCSR_MASK,
     .signature = 0x000506e3u,
     .brand = "hvemu virtual CPU (Skylake model)",
     .max_basic = 0x18, .max_ext = 0x80000008u,
@@ -88,6 +103,7 @@ static const struct cpu_model skylake = {
 static const struct cpu_model goldencove = {
     .name = "goldencove", .summary = "Intel Golden Cove (family 6 model 97H), TLB preset goldencove",
     .tlb_preset = "goldencove",
+    .vendor = CPU_VENDOR_INTEL, .quirks = INTEL_QUIRKS, .mxcsr_mask = INTEL_MXCSR_MASK,
     .signature = 0x00090672u,
     .brand = "hvemu virtual CPU (Golden Cove model)",
     .max_basic = 0x1f, .max_ext = 0x80000008u,
@@ -115,7 +131,7 @@ static const struct cpu_model goldencove = {
 static const struct cpu_model zen2 = {
     .name = "zen2", .summary = "AMD Zen 2 (family 17H model 31H), AuthenticAMD, TLB preset zen2",
     .tlb_preset = "zen2",
-    .vendor_amd = true,
+    .vendor = CPU_VENDOR_AMD, .quirks = AMD_QUIRKS, .mxcsr_mask = AMD_MXCSR_MASK,
     .signature = 0x00830f10u,
     .brand = "hvemu virtual CPU (Zen 2 model)",
     .max_basic = 0xd, .max_ext = 0x80000008u,
@@ -150,4 +166,10 @@ const struct cpu_model *cpu_model_find(const char *name)
 const struct cpu_model *cpu_model_of(const struct cpu *c)
 {
     return c->model ? c->model : cpu_models[0];
+}
+
+void cpu_set_model(struct cpu *c, const struct cpu_model *m)
+{
+    c->model = m ? m : cpu_models[0];
+    c->quirks = c->model->quirks;
 }

@@ -51,11 +51,15 @@ struct cpu_tlb {
 };
 #define CPU_MAX_TLBS 8
 
+enum cpu_vendor { CPU_VENDOR_INTEL, CPU_VENDOR_AMD };
+
 struct cpu_model {
     const char *name;               /* -cpu NAME */
     const char *summary;            /* one line for --help */
     const char *tlb_preset;         /* the mmu preset whose geometry `tlbs` describes */
-    bool     vendor_amd;
+    enum cpu_vendor vendor;         /* CPUID vendor string and the vendor-specific leaves (cpuid.c) */
+    uint32_t quirks;                /* QUIRK_* (cpu/cpu_quirks.h): behaviour where the vendors differ */
+    uint32_t mxcsr_mask;            /* MXCSR bits software may set, as FXSAVE reports them */
     uint32_t signature;             /* CPUID.1:EAX (and 0x80000001:EAX on AMD) */
     char     brand[49];             /* 0x80000002-4, NUL-padded */
     uint32_t max_basic, max_ext;    /* CPUID.0:EAX, CPUID.80000000H:EAX */
@@ -72,6 +76,8 @@ const struct cpu_model *cpu_model_find(const char *name);
 /* c->model, or the default when the caller set none (unit tests). */
 struct cpu;
 const struct cpu_model *cpu_model_of(const struct cpu *c);
+/* Make c the model m (NULL: the default): what CPUID reports and every quirk. */
+void cpu_set_model(struct cpu *c, const struct cpu_model *m);
 
 /* RDRAND/RDSEED (cpu/ops_rand.c): seed this VP's stream from c->rng_seed and
  * c->vp_index (called by cpu_init).  The next 64 bits of the stream. */

@@ -21,6 +21,13 @@
 /* AMD 80000001H EDX bits that mirror leaf 1 EDX: 0-9, 12-17, 23, 24 (APM Table E-4). */
 #define AMD_L1_EDX_MIRROR 0x0183f3ffu
 
+/* The AMD register layouts (vendor string, 80000001H:EAX, 80000005H-8H) instead of
+ * Intel's (leaves 2, 4, 18H). */
+static bool amd_layout(const struct cpu_model *m)
+{
+    return m->vendor == CPU_VENDOR_AMD;
+}
+
 uint32_t cpuid_signature(const struct cpu *c)
 {
     return cpu_model_of(c)->signature;
@@ -43,15 +50,15 @@ static unsigned core_bits(const struct cpu *c)
 static void vendor(uint32_t o[4], const struct cpu_model *m)
 {
     /* The vendor string is EBX, EDX, ECX. */
-    memcpy(&o[1], m->vendor_amd ? "Auth" : "Genu", 4);
-    memcpy(&o[3], m->vendor_amd ? "enti" : "ineI", 4);
-    memcpy(&o[2], m->vendor_amd ? "cAMD" : "ntel", 4);
+    memcpy(&o[1], amd_layout(m) ? "Auth" : "Genu", 4);
+    memcpy(&o[3], amd_layout(m) ? "enti" : "ineI", 4);
+    memcpy(&o[2], amd_layout(m) ? "cAMD" : "ntel", 4);
 }
 
 /* Leaf 4: deterministic cache parameters (Intel). */
 static void leaf4(const struct cpu *c, const struct cpu_model *m, uint32_t sub, uint32_t o[4])
 {
-    if (m->vendor_amd || sub >= m->ncaches)
+    if (amd_layout(m) || sub >= m->ncaches)
         return;                                     /* type 0: no more caches */
     const struct cpu_cache *k = &m->caches[sub];
     uint32_t cores = 1u << core_bits(c), sharing = k->shared ? cores : 1;
@@ -83,7 +90,7 @@ static void topology(const struct cpu *c, uint32_t sub, uint32_t o[4])
 /* Leaf 18H: one subleaf per TLB of the model (Intel). */
 static void leaf18(const struct cpu_model *m, uint32_t sub, uint32_t o[4])
 {
-    if (m->vendor_amd || sub >= m->ntlbs)
+    if (amd_layout(m) || sub >= m->ntlbs)
         return;                                     /* EDX type 0: invalid subleaf */
     const struct cpu_tlb *t = &m->tlbs[sub];
     o[0] = sub == 0 ? m->ntlbs - 1 : 0;
@@ -179,10 +186,10 @@ static void leaf80000006(const struct cpu_model *m, uint32_t o[4])
         if (!code)
             code = 0x7;         /* no code (Golden Cove's 10 ways): "see CPUID leaf 04H, sub-leaf 2" */
         o[2] = cache_kb(l2) << 16 | code << 12 | l2->line;
-        if (m->vendor_amd)
+        if (amd_layout(m))
             o[2] |= 1u << 8;    /* lines per tag */
     }
-    if (!m->vendor_amd)
+    if (!amd_layout(m))
         return;
     o[0] = amd_l2_tlb(find_tlb(m, 2, false, TLBD_2M), find_tlb(m, 2, true, TLBD_2M));
     o[1] = amd_l2_tlb(find_tlb(m, 2, false, TLBD_4K), find_tlb(m, 2, true, TLBD_4K));
@@ -219,7 +226,7 @@ static void leaves(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t o[4])
         break;
     case 2:
         /* AL = 1 iteration; descriptor FFh: caches in leaf 4; FEh: TLBs in leaf 18H. */
-        if (!m->vendor_amd)
+        if (!amd_layout(m))
             o[0] = 0x00feff01u;
         break;
     case 4:
@@ -259,13 +266,13 @@ static void leaves(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t o[4])
         break;
     case 0x80000000u:
         o[0] = m->max_ext;
-        if (m->vendor_amd)
+        if (amd_layout(m))
             vendor(o, m);
         break;
     case 0x80000001u:
         o[2] = f->lx1_ecx;
         o[3] = f->lx1_edx;
-        if (m->vendor_amd) {
+        if (amd_layout(m)) {
             o[0] = m->signature;
             o[3] |= (f->l1_edx | apic) & AMD_L1_EDX_MIRROR;
         }
@@ -274,7 +281,7 @@ static void leaves(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t o[4])
         memcpy(o, m->brand + 16 * (leaf - 0x80000002u), 16);
         break;
     case 0x80000005u:
-        if (m->vendor_amd) {
+        if (amd_layout(m)) {
             const struct cpu_tlb *d2 = find_tlb(m, 1, false, TLBD_2M), *i2 = find_tlb(m, 1, true, TLBD_2M);
             const struct cpu_tlb *d4 = find_tlb(m, 1, false, TLBD_4K), *i4 = find_tlb(m, 1, true, TLBD_4K);
             o[0] = amd_l1_assoc(d2) << 24 | (tlb_entries(d2) & 0xff) << 16 |
@@ -293,7 +300,7 @@ static void leaves(struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t o[4])
         break;
     case 0x80000008u:
         o[0] = WALK_MAXPHYADDR | (LINEAR_BITS << 8);    /* physical / linear address bits */
-        if (m->vendor_amd)
+        if (amd_layout(m))
             o[2] = (nr_vps(c) - 1) | core_bits(c) << 12; /* NC, ApicIdCoreIdSize */
         break;
     default:

@@ -10,6 +10,8 @@
  * the buffer or loop.
  */
 #include <string.h>
+#include "cpu/cpu_models.h"
+#include "cpu/cpu_quirks.h"
 #include "cpu/decode.h"
 #include "cpu/decode_tab.h"
 #include "cpu/exception.h"
@@ -45,6 +47,7 @@ struct dctx {
     const uint8_t *b;
     unsigned avail;
     unsigned pos;
+    const struct cpu_model *model;  /* decoding differs by model: cpu/cpu_quirks.h */
 };
 
 /* Byte at ctx->pos, or a negative "error" code: -2 need more, -1 too long. */
@@ -230,6 +233,14 @@ static uint8_t fast_reg(const struct insn *out, unsigned k, bool byte_norex)
     return (uint8_t)(r + 1);
 }
 
+/* A near branch (JMP, CALL, RET, Jcc, LOOPcc, JrCXZ) with 66h and no REX.W in 64-bit
+ * mode: 16-bit operand size on models with QUIRK_NEAR_BRANCH_O16 (the rel16
+ * displacement is 2 bytes then: the length differs by vendor), else 64 bits. */
+static bool near_branch_o16(const struct dctx *d, unsigned fl, unsigned pfx, bool rexw)
+{
+    return (fl & R_BR) && (pfx & PFX_OPSIZE) && !rexw && (d->model->quirks & QUIRK_NEAR_BRANCH_O16);
+}
+
 static int decode_body(struct dctx *d, struct insn *out, enum cpu_mode mode, unsigned *hid_out)
 {
     const bool is64 = mode == MODE_LONG64;
@@ -341,7 +352,7 @@ opcode:;
     unsigned osv, asz;
     if (is64) {
         if (fl & R_F64)
-            osv = 8;
+            osv = near_branch_o16(d, fl, pfx, rexw) ? 2 : 8;
         else if (rexw)
             osv = 8;
         else if (pfx & PFX_OPSIZE)
@@ -378,7 +389,7 @@ opcode:;
         if (!osize)
             osize = osv;
         if ((fl & R_F64) && is64)
-            osize = 8;
+            osize = osv;
     }
     out->osize = (uint8_t)osize;
 
@@ -500,9 +511,10 @@ opcode:;
     return (int)d->pos;
 }
 
-int decode_insn(struct insn *out, const uint8_t *bytes, unsigned avail, enum cpu_mode mode)
+int decode_insn(struct insn *out, const uint8_t *bytes, unsigned avail, enum cpu_mode mode,
+                const struct cpu_model *model)
 {
-    struct dctx d = { .b = bytes, .avail = avail, .pos = 0 };
+    struct dctx d = { .b = bytes, .avail = avail, .pos = 0, .model = model ? model : cpu_model_find(NULL) };
     unsigned hid = HID_ud;
     memset(out, 0, sizeof *out);
     int r = decode_body(&d, out, mode, &hid);

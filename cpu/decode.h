@@ -21,10 +21,14 @@
 #define DECODE_NEED_MORE 0      /* the bytes end inside the instruction */
 #define DECODE_TOO_LONG  (-1)   /* more than 15 bytes: *out is a record that raises #GP(0) */
 
-/* Decode one instruction from bytes[0..avail) in the given mode.  Returns its length,
- * DECODE_NEED_MORE or DECODE_TOO_LONG.  On DECODE_TOO_LONG *out is bound to
- * decode_h_too_long with len 15, so a caller may simply execute it. */
-int decode_insn(struct insn *out, const uint8_t *bytes, unsigned avail, enum cpu_mode mode);
+/* Decode one instruction from bytes[0..avail) in the given mode for the given CPU
+ * model (NULL: the default model; the model decides where the vendors decode
+ * differently, cpu/cpu_quirks.h).  Returns its length, DECODE_NEED_MORE or
+ * DECODE_TOO_LONG.  On DECODE_TOO_LONG *out is bound to decode_h_too_long with len
+ * 15, so a caller may simply execute it. */
+struct cpu_model;
+int decode_insn(struct insn *out, const uint8_t *bytes, unsigned avail, enum cpu_mode mode,
+                const struct cpu_model *model);
 
 /* The mnemonic of a decoded instruction, for logs ("add", "jne", "cmovbe", "(bad)"). */
 const char *insn_mnemonic(const struct insn *i);

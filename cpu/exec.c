@@ -78,7 +78,7 @@ static void decode_uncached(struct cpu *c, uint64_t la, uint64_t pa, struct insn
     const uint8_t *p = physmem_page_ptr(pm, pa, false);
     for (unsigned k = 0; k < n; k++)
         buf[k] = p ? p[(pa & (PAGE_SIZE - 1)) + k] : (uint8_t)physmem_read(pm, pa + k, 1);
-    int r = decode_insn(out, buf, n, c->mode);
+    int r = decode_insn(out, buf, n, c->mode, c->model);
     if (r != DECODE_NEED_MORE)
         return;
     uint64_t la2 = (la | (PAGE_SIZE - 1)) + 1;
@@ -88,7 +88,7 @@ static void decode_uncached(struct cpu *c, uint64_t la, uint64_t pa, struct insn
     const uint8_t *p2 = physmem_page_ptr(pm, pa2, false);
     for (unsigned k = n; k < INSN_MAX_LEN; k++)
         buf[k] = p2 ? p2[(pa2 & (PAGE_SIZE - 1)) + k - n] : (uint8_t)physmem_read(pm, pa2 + k - n, 1);
-    decode_insn(out, buf, INSN_MAX_LEN, c->mode);
+    decode_insn(out, buf, INSN_MAX_LEN, c->mode, c->model);
 }
 
 /* -d in_asm / cpu (cpu/debug_hook.h): only reached when a bit is on. */
@@ -184,7 +184,8 @@ static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
         struct mmu *m = c->mmu;
         const struct fast_entry *fe = &m->fast_cur->e[ACC_FETCH][(la >> 12) & (FAST_ENTRIES - 1)];
         if (likely(fe->tag == (la & ~0xfffull) && bc)) {
-            b = block_find_host(bc, (const uint8_t *)(uintptr_t)(la + fe->addend), (enum cpu_mode)c->mode);
+            b = block_find_host(bc, (const uint8_t *)(uintptr_t)(la + fe->addend), (enum cpu_mode)c->mode,
+                                c->model);
             if (likely(b)) {
 #ifdef HVEMU_CHECK_INVARIANT
                 mmu_check_fast_entry(m, la, ACC_FETCH);
@@ -194,7 +195,7 @@ static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
         }
         if (unlikely(!b)) {
             uint64_t pa = mem_fetch_phys(c, la);
-            b = bc ? block_lookup(bc, pa, (enum cpu_mode)c->mode) : NULL;
+            b = bc ? block_lookup(bc, pa, (enum cpu_mode)c->mode, c->model) : NULL;
             if (!b) {
                 step_uncached(c, la, pa);
                 continue;

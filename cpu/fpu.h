@@ -61,10 +61,9 @@
 #define FCW_INIT  0x037fu       /* FNINIT (SDM Vol. 1 Table 8-... / FINIT) */
 #define FCW_POWERON 0x0040u     /* power-on (SDM Vol. 3A Table 10-1) */
 
-/* MXCSR (SDM Vol. 1 10.2.3): reset value, and the mask of bits software may set
- * (all 16 low bits: DAZ supported), as FXSAVE reports it in MXCSR_MASK. */
+/* MXCSR (SDM Vol. 1 10.2.3): reset value.  The bits software may set (MXCSR_MASK)
+ * are the model's (cpu/cpu_models.h). */
 #define MXCSR_RESET 0x1f80u
-#define MXCSR_MASK_SUPPORTED 0x0000ffffu
 
 /* XCR0 components we implement (SDM Vol. 1 13.1): x87 and SSE. */
 #define XCR0_X87 1u

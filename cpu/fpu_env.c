@@ -3,6 +3,8 @@
  * LDMXCSR/STMXCSR, XSAVE/XRSTOR/XSAVEOPT (Vol. 1 13.7-13.9, standard format only,
  * components 0 and 1), XGETBV/XSETBV (Vol. 1 13.3).
  */
+#include "cpu/cpu_models.h"
+#include "cpu/cpu_quirks.h"
 #include "cpu/fpu.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
@@ -151,13 +153,17 @@ static void fx_put_x87(const struct cpu *c, uint8_t *b, bool rexw)
     put16(b + 2, f->fsw);
     b[4] = fpu_tag_abridged(f->ftw);
     b[5] = 0;
-    put16(b + 6, f->fop & 0x7ffu);
-    if (rexw) {
-        put64(b + 8, f->fip);
-        put64(b + 16, f->fdp);
-    } else {
-        put32(b + 8, (uint32_t)f->fip); put16(b + 12, f->fcs); put16(b + 14, 0);
-        put32(b + 16, (uint32_t)f->fdp); put16(b + 20, f->fds); put16(b + 22, 0);
+    memset(b + 6, 0, 18);                       /* FOP, FIP, FCS, FDP, FDS and reserved */
+    bool ptrs = !cpu_quirk(c, QUIRK_FXSAVE_PTRS_ON_ES) || (f->fsw & FSW_ES);
+    if (ptrs) {
+        put16(b + 6, f->fop & 0x7ffu);
+        if (rexw) {
+            put64(b + 8, f->fip);
+            put64(b + 16, f->fdp);
+        } else {
+            put32(b + 8, (uint32_t)f->fip); put16(b + 12, f->fcs);
+            put32(b + 16, (uint32_t)f->fdp); put16(b + 20, f->fds);
+        }
     }
     unsigned top = fpu_top(c);
     for (unsigned k = 0; k < 8; k++) {
@@ -191,7 +197,7 @@ static void fx_put_sse(const struct cpu *c, uint8_t *b, bool mxcsr, bool regs)
 {
     if (mxcsr) {
         put32(b + 24, c->fpu.mxcsr);
-        put32(b + 28, MXCSR_MASK_SUPPORTED);
+        put32(b + 28, cpu_model_of(c)->mxcsr_mask);
     }
     if (regs)
         memcpy(b + 160, c->fpu.xmm, 16 * xmm_count(c));
@@ -200,7 +206,7 @@ static void fx_put_sse(const struct cpu *c, uint8_t *b, bool mxcsr, bool regs)
 /* MXCSR from an image: reserved bits set -> #GP(0) (SDM Vol. 2 FXRSTOR, XRSTOR, LDMXCSR). */
 static uint32_t mxcsr_check(struct cpu *c, uint32_t v)
 {
-    if (v & ~MXCSR_MASK_SUPPORTED)
+    if (v & ~cpu_model_of(c)->mxcsr_mask)
         cpu_raise_gp0(c);
     return v;
 }

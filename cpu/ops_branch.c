@@ -5,24 +5,14 @@
  * RCX: a faulting branch (#GP(0) for a non-canonical target in 64-bit mode or a
  * target beyond the CS limit elsewhere) leaves the state as before the instruction,
  * with RIP at the branch itself (cpu_raise restores c->insn_rip).
+ *
+ * Operand size: the decoder's (i->osize).  In 64-bit mode that is 64 bits, or 16
+ * with 66h on models with QUIRK_NEAR_BRANCH_O16 (cpu/decode.c): the target is then
+ * truncated to 16 bits and CALL/RET move 2 bytes.
  */
 #include "cpu/flags.h"
 #include "cpu/handlers.h"
 #include "cpu/operand.h"
-
-/* Operand size of a near branch.  In 64-bit mode it is 64 bits whatever the decoder
- * saw: Intel processors ignore a 66 prefix on near JMP/CALL/RET/Jcc (SDM JMP and CALL:
- * "In 64-bit mode the operand size is fixed at 64 bits"), which is what we model
- * by default.  AMD processors honour 66 there and truncate the target (and size the
- * return address) to 16 bits (AMD APM Vol. 3, "Near branches in 64-bit mode"), so
- * with vendor_amd a 16-bit operand size is kept.  Outside 64-bit mode: the operand
- * size. */
-static unsigned near_osize(const struct cpu *c, const struct insn *i)
-{
-    if (c->mode == MODE_LONG64)
-        return (i->osize == 2 && c->vendor_amd) ? 2 : 8;
-    return i->osize;
-}
 
 static inline bool is_canonical(uint64_t a)
 {
@@ -54,7 +44,7 @@ static uint64_t branch_dest(struct cpu *c, const struct insn *i, unsigned size)
 
 void h_jmp(struct cpu *c, const struct insn *i)
 {
-    unsigned size = near_osize(c, i);
+    unsigned size = i->osize;
     c->rip = near_target(c, branch_dest(c, i, size), size);
 }
 
@@ -63,7 +53,7 @@ void h_jmp(struct cpu *c, const struct insn *i)
  * leaves rSP alone when it does (stack_push commits last). */
 void h_call(struct cpu *c, const struct insn *i)
 {
-    unsigned size = near_osize(c, i);
+    unsigned size = i->osize;
     uint64_t t = near_target(c, branch_dest(c, i, size), size);
     stack_push(c, c->rip, size);
     c->rip = t;
@@ -74,7 +64,7 @@ void h_call(struct cpu *c, const struct insn *i)
  * moves. */
 void h_ret(struct cpu *c, const struct insn *i)
 {
-    unsigned size = near_osize(c, i);
+    unsigned size = i->osize;
     uint64_t t = near_target(c, stack_peek(c, 0, size), size);
     uint64_t extra = i->opnd[0] == OPK_IMM ? (i->imm & 0xffff) : 0;
     stack_adjust(c, (int64_t)(size + extra));
@@ -84,7 +74,7 @@ void h_ret(struct cpu *c, const struct insn *i)
 void h_jcc(struct cpu *c, const struct insn *i)
 {
     if (flags_cond(c, i->cond)) {
-        unsigned size = near_osize(c, i);
+        unsigned size = i->osize;
         c->rip = near_target(c, c->rip + i->imm, size);
     }
 }
@@ -101,7 +91,7 @@ static void loop_common(struct cpu *c, const struct insn *i, int zf_needed)
         take = flags_zf(c) == (zf_needed != 0);
     uint64_t t = 0;
     if (take) {
-        unsigned size = near_osize(c, i);
+        unsigned size = i->osize;
         t = near_target(c, c->rip + i->imm, size);
     }
     gpr_write(c, RCX, asz, cnt, false);
@@ -117,7 +107,7 @@ void h_loopne(struct cpu *c, const struct insn *i) { loop_common(c, i, 0); }
 void h_jrcxz(struct cpu *c, const struct insn *i)
 {
     if ((c->gpr[RCX] & size_mask(i->asize)) == 0) {
-        unsigned size = near_osize(c, i);
+        unsigned size = i->osize;
         c->rip = near_target(c, c->rip + i->imm, size);
     }
 }

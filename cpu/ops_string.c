@@ -15,6 +15,7 @@
  * loop sees an instruction boundary, can deliver interrupts and keep to its cycle
  * budget, and then simply executes the same instruction again.
  */
+#include "cpu/cpu_quirks.h"
 #include "cpu/flags.h"
 #include "cpu/handlers.h"
 #include "cpu/io.h"
@@ -183,14 +184,15 @@ static inline bool has_rep(const struct insn *i)
     return (i->pfx & (PFX_REP | PFX_REPNE)) != 0;
 }
 
-/* A REP string with a 32-bit address size in 64-bit mode writes ECX even when the
- * count is already zero (RCX[63:32] cleared), and REP MOVS / REP STOS also write the
- * ESI/EDI they use; REP LODS/CMPS/SCAS leave RSI/RDI alone then.  Not in the SDM:
- * measured on the host (Intel), pinned by tests/diff/diff_string.c.  When the count
- * is non-zero every iteration writes these registers anyway. */
+/* With QUIRK_REP_A32_ZERO_WRITES (Intel), a REP string with a 32-bit address size in
+ * 64-bit mode writes ECX even when the count is already zero (RCX[63:32] cleared),
+ * and REP MOVS / REP STOS also write the ESI/EDI they use; REP LODS/CMPS/SCAS leave
+ * RSI/RDI alone then.  Not in the SDM: measured on Intel hosts.  AMD parts write
+ * nothing for a zero count (measured on Zen 5).  tests/unit/test_quirks.c pins both.
+ * When the count is non-zero every iteration writes these registers anyway. */
 static inline void rep_addr32_zext(struct cpu *c, const struct str_ctx *s, bool src, bool dst)
 {
-    if (s->asz != 4 || c->mode != MODE_LONG64)
+    if (s->asz != 4 || c->mode != MODE_LONG64 || !cpu_quirk(c, QUIRK_REP_A32_ZERO_WRITES))
         return;
     c->gpr[RCX] = (uint32_t)c->gpr[RCX];
     if (src)

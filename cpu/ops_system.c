@@ -6,6 +6,7 @@
  *
  * Fault rule (as everywhere): read and check everything first, commit last.
  */
+#include "cpu/cpu_quirks.h"
 #include "cpu/env.h"
 #include "cpu/debug_hook.h"
 #include "cpu/exception.h"
@@ -198,12 +199,12 @@ void h_iret(struct cpu *c, const struct insn *i)
 #define ATTR_STACK(dpl)  ((uint16_t)(SEG_ATTR_P | SEG_ATTR_S | ST_WRITE | ST_ACCESSED | \
                                      ((dpl) << 5) | SEG_ATTR_DB | SEG_ATTR_G))
 
-/* Intel: SYSCALL outside 64-bit mode is #UD.  AMD (APM Vol. 3 SYSCALL): from
- * compatibility mode it enters the 64-bit kernel at IA32_CSTAR (the AMD
- * legacy-mode form, EFER.LMA = 0, is not modelled: #UD). */
+/* SYSCALL outside 64-bit mode is #UD (SDM), except from compatibility mode on a
+ * model with QUIRK_SYSCALL_COMPAT (APM Vol. 3 SYSCALL): it enters the 64-bit kernel
+ * at IA32_CSTAR.  (The AMD legacy-mode form, EFER.LMA = 0, is not modelled: #UD.) */
 void h_syscall(struct cpu *c, const struct insn *i)
 {
-    bool compat = c->mode != MODE_LONG64 && (c->efer & EFER_LMA) && c->vendor_amd;
+    bool compat = c->mode != MODE_LONG64 && (c->efer & EFER_LMA) && cpu_quirk(c, QUIRK_SYSCALL_COMPAT);
     if (!(c->efer & EFER_SCE) || (c->mode != MODE_LONG64 && !compat))
         cpu_raise_ud(c);
     flags_materialise(c);

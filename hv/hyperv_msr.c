@@ -4,6 +4,7 @@
  * #GP (return false) where the TLFS says: an MSR whose privilege bit is not
  * advertised, writes to read-only MSRs, a GPFN beyond the physical address space,
  * reserved bits, and writes to a locked hypercall MSR. */
+#include "cpu/cpu_quirks.h"
 #include "hv/hyperv.h"
 #include "hv/partition.h"
 #include "mmu/physmem.h"
@@ -49,14 +50,15 @@ static void overlay_write(void *opaque, uint64_t off, uint64_t val, unsigned siz
     (void)opaque; (void)off; (void)val; (void)size;     /* an overlay: writes do not change it */
 }
 
-/* VMCALL 0F 01 C1 (Intel) or VMMCALL 0F 01 D9 (AMD), then RET; the rest INT3 (B-1.3). */
+/* VMCALL 0F 01 C1 (Intel) or VMMCALL 0F 01 D9 (AMD: QUIRK_HYPERCALL_VMMCALL), then
+ * RET; the rest INT3 (B-1.3). */
 static void build_page(struct hyperv *hv)
 {
     memset(hv->page, 0xCC, sizeof hv->page);
-    bool amd = hv->p->nr_vps && hv->p->vps[0].cpu.vendor_amd;
+    bool vmmcall = hv->p->nr_vps && cpu_quirk(&hv->p->vps[0].cpu, QUIRK_HYPERCALL_VMMCALL);
     hv->page[0] = 0x0F;
     hv->page[1] = 0x01;
-    hv->page[2] = amd ? 0xD9 : 0xC1;
+    hv->page[2] = vmmcall ? 0xD9 : 0xC1;
     hv->page[3] = 0xC3;
 }
 

@@ -31,6 +31,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include "tests/diff/support_host.h"
 #include "tests/diff/support_native.h"
 #include "cpu/flags.h"
 #include "cpu/seg.h"
@@ -427,7 +428,8 @@ static void fill_aam(struct diff_case *dc)
 
 int main(void)
 {
-    tm = tm_new(RAM);
+    diff_require_compat32();
+    tm = tm_new_model(RAM, diff_host_model());
     shared = mmap(NULL, N_CASES * sizeof *shared, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (shared == MAP_FAILED) {
         perror("diff_compat32: mmap");

@@ -247,7 +247,7 @@ int main(void)
             uint8_t buf[16];
             gen(buf, n & 1, is64);
             struct insn in;
-            int len = decode_insn(&in, buf, sizeof buf, our_modes[pass]);
+            int len = decode_insn(&in, buf, sizeof buf, our_modes[pass], NULL);
             if (len <= 0)
                 continue;       /* longer than 15 bytes: nothing to compare */
             const uint8_t *code = buf;

@@ -7,12 +7,14 @@
  * in 5 with some exceptions unmasked so #XM is compared), random imm8.  Compared:
  * all XMM (and MM for MMX forms), GPRs, arithmetic flags, MXCSR, memory, exception.
  * RCPPS/RCPSS/RSQRTPS/RSQRTSS are compared with a relative tolerance (cpu/sse_fp.c:
- * hvemu's approximation is deterministic, not Intel's table).  Every form is run
- * again in 32-bit compatibility mode (no REX; REX.W forms left out).
+ * hvemu's approximation is deterministic, not Intel's table).  With --compat32
+ * every form runs in 32-bit compatibility mode instead (no REX; REX.W forms left
+ * out): ctest diff.diff_sse_compat32.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tests/diff/support_host.h"
 #include "tests/diff/support_sse.h"
 
 #define CASES 160
@@ -382,11 +384,14 @@ static void make_case(const struct form *f, struct sse_case *c, unsigned k, bool
     c->len = (uint8_t)(p - c->code);
 }
 
-int main(void)
+/* With --compat32: the compatibility-mode pass only (ctest diff.diff_sse_compat32),
+ * skipped on a host that runs no 32-bit code; without: the 64-bit pass. */
+int main(int argc, char **argv)
 {
+    bool compat = diff_compat32_arg(argc, argv);
     struct sse_diff *d = sse_diff_init();
     static struct sse_case cases[CASES * 2];
-    for (unsigned n = 0; n < sizeof forms / sizeof forms[0]; n++) {
+    for (unsigned n = 0; n < sizeof forms / sizeof forms[0] && !compat; n++) {
         const struct form *f = &forms[n];
         unsigned cnt = (f->fl & 3) == DT_STR ? CASES * 2 : CASES;
         for (unsigned k = 0; k < cnt; k++)
@@ -394,7 +399,7 @@ int main(void)
         sse_diff_run(d, f->name, cases, cnt);
     }
     /* 32-bit compatibility mode: every form without REX.W, registers 0-7, half the cases. */
-    for (unsigned n = 0; n < sizeof forms / sizeof forms[0]; n++) {
+    for (unsigned n = 0; n < sizeof forms / sizeof forms[0] && compat; n++) {
         const struct form *f = &forms[n];
         if (f->fl & F_W)
             continue;

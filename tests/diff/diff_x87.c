@@ -15,9 +15,9 @@
  * (stores, FNSTENV/FNSAVE images with their FIP/FDP words masked out), and the
  * exception (SIGILL <-> #UD, SIGFPE <-> #MF).
  *
- * Both in 64-bit mode and in 32-bit compatibility mode (natively through the
- * __USER32_CS segment of Linux x86-64; the sequence then has no REX.W and keeps its
- * stack in the data page).
+ * In 64-bit mode, or with --compat32 in 32-bit compatibility mode (natively through
+ * the __USER32_CS segment of Linux x86-64; the sequence then has no REX.W and keeps
+ * its stack in the data page): ctest diff.diff_x87 and diff.diff_x87_compat32.
  *
  * Forms: every register encoding D8-DF C0-FF (512) and every memory /digit (64),
  * the exhaustive list, so #UD holes are checked too; plus pairs "op ; fwait" that
@@ -38,6 +38,7 @@
 #include "cpu/flags.h"
 #include "cpu/seg.h"
 #include "mmu/physmem.h"
+#include "tests/diff/support_host.h"
 #include "tests/diff/support_native.h"
 #include "tests/support/test_machine.h"
 
@@ -402,8 +403,11 @@ static void one_case(const char *form, const uint8_t *insn, unsigned len, enum e
     }
 }
 
-int main(void)
+/* With --compat32: the compatibility-mode pass only (ctest diff.diff_x87_compat32),
+ * skipped on a host that runs no 32-bit code; without: the 64-bit pass. */
+int main(int argc, char **argv)
 {
+    bool compat = diff_compat32_arg(argc, argv);
     native_code = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     void *d = mmap((void *)(uintptr_t)DATA, DATA_SIZE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
@@ -426,10 +430,10 @@ int main(void)
     sigaction(SIGILL, &sa, NULL);
     sigaction(SIGFPE, &sa, NULL);
     sigaction(SIGSEGV, &sa, NULL);
-    tm = tm_new(EMU_RAM);
+    tm = tm_new_model(EMU_RAM, diff_host_model());
 
     char form[32];
-    for (unsigned pass = 0; pass < 2; pass++) {
+    for (unsigned pass = compat; pass < 1u + compat; pass++) {
     compat_mode = pass == 1;
     unsigned cases = compat_mode ? CASES / 4 : CASES;     /* compatibility mode: fewer per form */
     /* Register forms, exhaustively; half the cases with every exception masked. */

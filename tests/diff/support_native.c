@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include "tests/diff/support_host.h"
 #include "tests/diff/support_native.h"
 #include "cpu/flags.h"
 #ifdef HVEMU_HAVE_CAPSTONE
@@ -405,7 +406,7 @@ struct diff_ctx *diff_init(void)
         perror("diff: calloc");
         exit(2);
     }
-    d->tm = tm_new(DIFF_RAM);
+    d->tm = tm_new_model(DIFF_RAM, diff_host_model());
     d->next_slot = DIFF_CODE_FIRST;
     setvbuf(stdout, NULL, _IOLBF, 0);
     return d;

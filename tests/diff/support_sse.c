@@ -16,6 +16,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 #include <immintrin.h>
+#include "tests/diff/support_host.h"
 #include "tests/diff/support_sse.h"
 #include "cpu/flags.h"
 #include "cpu/seg.h"
@@ -438,7 +439,7 @@ struct sse_diff *sse_diff_init(void)
         perror("sse diff: calloc");
         exit(2);
     }
-    d->tm = tm_new(S_RAM);
+    d->tm = tm_new_model(S_RAM, diff_host_model());
     d->cs64 = d->tm->cpu.seg[SEG_CS];
     d->next_slot = S_CODE0;
     setvbuf(stdout, NULL, _IOLBF, 0);

@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const uint8_t *b = data + 1;
     unsigned avail = (unsigned)(size - 1 > 32 ? 32 : size - 1);
     struct insn i;
-    int r = decode_insn(&i, b, avail, mode);
+    int r = decode_insn(&i, b, avail, mode, NULL);
     if (r > 0 && ((unsigned)r > avail || r > INSN_MAX_LEN || !i.fn || i.len != r))
         abort();
     if (r < DECODE_TOO_LONG)

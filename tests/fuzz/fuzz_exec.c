@@ -305,7 +305,7 @@ static int decode_contract(enum cpu_mode mode, unsigned n)
         }
         unsigned avail = 1 + (unsigned)(rnd() % 16);
         struct insn i;
-        int r = decode_insn(&i, b, avail, mode);
+        int r = decode_insn(&i, b, avail, mode, NULL);
         bool ok = (r > 0 && (unsigned)r <= avail && i.fn && i.len == r) || r == DECODE_NEED_MORE ||
                   (r == DECODE_TOO_LONG && i.fn);
         if (!ok) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "tests/support/test_machine.h"
 #include "cpu/block.h"
+#include "cpu/cpu_models.h"
 #include "cpu/env.h"
 
 /* Page-table entry bits (SDM Vol. 3A 4.5, Tables 4-14..4-16). */
@@ -53,6 +54,11 @@ static void seg_flat(struct segment *s, uint16_t sel, uint16_t attr)
 
 struct test_machine *tm_new(uint64_t ram_size)
 {
+    return tm_new_model(ram_size, NULL);
+}
+
+struct test_machine *tm_new_model(uint64_t ram_size, const struct cpu_model *model)
+{
     const char *err = NULL;
     if (ram_size < (8ull << 20))
         tm_die("tm_new", "ram_size must be at least 8 MiB");
@@ -62,7 +68,8 @@ struct test_machine *tm_new(uint64_t ram_size)
     tm->pm = physmem_new(ram_size, &err);
     if (!tm->pm)
         tm_die("physmem_new", err);
-    if (!mmu_init(&tm->mmu, tm->pm, 0, "skylake", TLB_MODEL_FAST, &err))
+    const struct cpu_model *m = model ? model : cpu_model_find(NULL);
+    if (!mmu_init(&tm->mmu, tm->pm, 0, m->tlb_preset, TLB_MODEL_FAST, &err))
         tm_die("mmu_init", err);
     tm->bc = block_cache_new(tm->pm);
     if (!tm->bc)
@@ -93,6 +100,7 @@ struct test_machine *tm_new(uint64_t ram_size)
     wr64(tm, TM_TSS_BASE + 4, TM_STACK_TOP);
 
     struct cpu *c = &tm->cpu;
+    c->model = model;
     cpu_init(c, &tm->mmu, &tm_env, tm);
     c->bcache = tm->bc;
 

@@ -33,8 +33,11 @@ struct test_machine {
     struct block_cache *bc;
 };
 
-/* ram_size >= 8 MiB.  Aborts with a message if setup fails. */
+/* ram_size >= 8 MiB.  Aborts with a message if setup fails.  tm_new: the default
+ * CPU model; tm_new_model: model m (cpu/cpu_models.h) with its TLB preset. */
+struct cpu_model;
 struct test_machine *tm_new(uint64_t ram_size);
+struct test_machine *tm_new_model(uint64_t ram_size, const struct cpu_model *m);
 void tm_free(struct test_machine *tm);
 void tm_load(struct test_machine *tm, uint64_t gpa, const void *bytes, unsigned len);
 /* Set RIP and execute up to n instructions with cpu_step(); stops early on HLT.

@@ -104,7 +104,7 @@ START_TEST(identification)
         ck_assert_uint_eq(s, want[k].step);
         /* RDX at reset holds the signature (SDM Vol. 3A 9.1.4). */
         ck_assert_uint_eq(c->gpr[RDX], o[0]);
-        ck_assert_int_eq(c->vendor_amd, want[k].vendor[0] == 'A');
+        ck_assert_int_eq(cpu_model_of(c)->vendor == CPU_VENDOR_AMD, want[k].vendor[0] == 'A');
         free(c);
     }
     ck_assert_ptr_null(cpu_model_find("host"));
@@ -225,7 +225,7 @@ START_TEST(tlb_leaves_match_preset)
         for (unsigned n = 0; n < p->narrays; n++) {
             const struct tlb_array_spec *a = &p->arrays[n];
             unsigned type = a->sides == (SIDE_I | SIDE_D) ? 3 : a->sides == SIDE_I ? 2 : 1;
-            if (!m->vendor_amd) {
+            if (m->vendor == CPU_VENDOR_INTEL) {
                 uint32_t o[4];
                 q(c, 0x18, n, o);
                 ck_assert_msg(o[1] >> 16 == a->ways && o[2] == a->sets, "%s %s", m->name, a->name);
@@ -330,7 +330,7 @@ END_TEST
 static bool run_bytes(struct sm *m, const uint8_t *bytes, unsigned n)
 {
     struct insn i;
-    ck_assert_int_eq(decode_insn(&i, bytes, n, MODE_LONG64), (int)n);
+    ck_assert_int_eq(decode_insn(&i, bytes, n, MODE_LONG64, NULL), (int)n);
     return sm_exec(m, &i);
 }
 

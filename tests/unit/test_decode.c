@@ -257,7 +257,7 @@ START_TEST(lengths_and_handlers)
     for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
         const struct lcase *k = &cases[n];
         struct insn in;
-        int r = decode_insn(&in, k->b, k->n, k->mode);
+        int r = decode_insn(&in, k->b, k->n, k->mode, NULL);
         ck_assert_msg(r == k->len, "case %zu (%02x %02x %02x): len %d, expected %d", n,
                       k->b[0], k->b[1], k->b[2], r, k->len);
         ck_assert_msg(in.fn == k->fn, "case %zu (%02x %02x %02x): handler %s", n, k->b[0], k->b[1],
@@ -277,7 +277,7 @@ START_TEST(truncated_windows_need_more)
             uint8_t *buf = malloc(avail ? avail : 1);
             memcpy(buf, k->b, avail);
             struct insn in;
-            int r = decode_insn(&in, buf, avail, k->mode);
+            int r = decode_insn(&in, buf, avail, k->mode, NULL);
             free(buf);
             ck_assert_msg(r == DECODE_NEED_MORE, "case %zu avail %u: got %d", n, avail, r);
         }
@@ -292,27 +292,27 @@ START_TEST(fifteen_byte_limit)
     /* 14 prefixes + NOP = 15 bytes: legal. */
     memset(b, 0x66, sizeof b);
     b[14] = 0x90;
-    ck_assert_int_eq(decode_insn(&in, b, sizeof b, M64), 15);
+    ck_assert_int_eq(decode_insn(&in, b, sizeof b, M64, NULL), 15);
     /* 15 prefixes + NOP = 16 bytes: #GP(0). */
     b[14] = 0x66;
     b[15] = 0x90;
-    ck_assert_int_eq(decode_insn(&in, b, sizeof b, M64), DECODE_TOO_LONG);
+    ck_assert_int_eq(decode_insn(&in, b, sizeof b, M64, NULL), DECODE_TOO_LONG);
     ck_assert_ptr_eq(in.fn, decode_h_too_long);
     ck_assert_uint_eq(in.len, 15);
     /* Known too long before the window ends: 13 prefixes + mov rax, imm64 (10 bytes). */
     memset(b, 0x2e, 13);
     b[13] = 0x48;
     b[14] = 0xb8;
-    ck_assert_int_eq(decode_insn(&in, b, 15, M64), DECODE_TOO_LONG);
+    ck_assert_int_eq(decode_insn(&in, b, 15, M64, NULL), DECODE_TOO_LONG);
     /* Endless prefixes with a short window: need more, not too long. */
-    ck_assert_int_eq(decode_insn(&in, b, 5, M64), DECODE_NEED_MORE);
+    ck_assert_int_eq(decode_insn(&in, b, 5, M64, NULL), DECODE_NEED_MORE);
 }
 END_TEST
 
 static struct insn dec(enum cpu_mode m, int want_len, const uint8_t *b, unsigned n)
 {
     struct insn in;
-    int r = decode_insn(&in, b, n, m);
+    int r = decode_insn(&in, b, n, m, NULL);
     ck_assert_int_eq(r, want_len);
     return in;
 }

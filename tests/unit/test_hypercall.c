@@ -2,6 +2,7 @@
  * the hypercall page overlay, and the hypercall dispatcher's validation order and
  * status matrix (HV-SPEC.md A-1..A-5, B-1, B-2.6, B-6.2, B-6.6 item 2).
  * Expected values come from the spec tables, not from the code. */
+#include "cpu/cpu_models.h"
 #include "hv_test_machine.h"
 
 #include <stdlib.h>
@@ -109,7 +110,7 @@ END_TEST
 START_TEST(msr_hypercall_page_amd)
 {
     struct partition *p = hvt_new(1);
-    p->vps[0].cpu.vendor_amd = true;
+    cpu_set_model(&p->vps[0].cpu, cpu_model_find("zen2"));   /* QUIRK_HYPERCALL_VMMCALL */
     hvt_enable(p);
     ck_assert_uint_eq(physmem_read(p->pm, HVT_PAGE_GPA, 4), 0xC3D9010Fu);   /* VMMCALL; RET */
     partition_free(p);

@@ -18,6 +18,7 @@
 #include "cpu/flags.h"
 #include "cpu/seg.h"
 #include "mmu/physmem.h"
+#include "cpu/cpu_models.h"
 #include "tests/support/test_machine.h"
 
 static struct test_machine *tm;
@@ -630,13 +631,13 @@ START_TEST(syscall_from_compat_mode)
     c->msr.lstar = 0x300000;
     c->msr.cstar = 0x310000;
     LOAD(TM_CODE_BASE, 0x0f, 0x05, 0xf4);
-    c->vendor_amd = false;
+    cpu_set_model(c, cpu_model_find("skylake"));      /* no QUIRK_SYSCALL_COMPAT */
     lm_enter_compat();
     ck_assert_uint_eq(c->mode, MODE_PROT32);
     tm_run(tm, TM_CODE_BASE, 1);
     ck_assert_int_eq(tm_exception_vector(tm), EXC_UD);
 
-    c->vendor_amd = true;
+    cpu_set_model(c, cpu_model_find("zen2"));         /* QUIRK_SYSCALL_COMPAT */
     lm_enter_compat();
     c->gpr[RSP] = TM_STACK_TOP - 0x100;
     tm_run(tm, TM_CODE_BASE, 1);
