@@ -69,9 +69,6 @@ void cpu_reset(struct cpu *c)
     c->cr2 = c->cr3 = c->cr4 = c->cr8 = 0;
     c->efer = 0;
     c->xcr0 = 1;
-    memset(c->dr, 0, sizeof c->dr);
-    c->dr[6] = 0xffff0ff0ull;
-    c->dr[7] = 0x400;
 
     uint64_t tsc_off = c->msr.tsc_offset;
     memset(&c->msr, 0, sizeof c->msr);
@@ -95,6 +92,7 @@ void cpu_reset(struct cpu *c)
         mmu_set_cpl_ac(c->mmu, 0, false);
     }
     cpu_update_mode(c);
+    dbg_reset(c);                              /* DR0-DR7 as in Table 9-1, no NMI blocking */
 }
 
 void cpu_update_mode(struct cpu *c)

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cpu/debug_arch.h"
+
 struct mmu;
 struct physmem;
 struct cpu_env;
@@ -182,6 +184,7 @@ enum cpu_exit {
     CPU_EXIT_STOP,          /* a stop was requested (debug-exit, power-off, limit) */
     CPU_EXIT_SHUTDOWN,      /* triple fault */
     CPU_EXIT_YIELD,         /* something outside wants the scheduler to run (SIPI wait, suspend) */
+    CPU_EXIT_DEBUG,         /* the host debugger stops this VP (c->dbg.stop says why) */
 };
 
 struct cpu {
@@ -195,8 +198,11 @@ struct cpu {
     uint32_t attention;         /* ATTN_* */
     uint8_t  mode;              /* enum cpu_mode */
     uint8_t  cpl;
-    uint8_t  intr_shadow;       /* 1: interrupts inhibited for one instruction (STI, MOV SS) */
+    uint8_t  intr_shadow;       /* SHADOW_*: interrupts inhibited for one instruction (STI, MOV SS) */
     uint8_t  halted;
+    uint8_t  per_insn;          /* check every instruction (cpu/debug_arch.h): engines test it
+                                 * once per block and run such blocks in the interpreter */
+    uint8_t  nmi_blocked;       /* an NMI was delivered; blocked until the next IRET (SDM Vol. 3A 6.7.1) */
     struct mmu *mmu;
     struct block_cache *bcache;
     uint64_t insn_rip;          /* address of the instruction being executed (for faults) */
@@ -211,6 +217,7 @@ struct cpu {
     uint64_t efer;
     uint64_t xcr0;
     uint64_t dr[8];
+    struct dbg_state dbg;       /* breakpoints, single-step, the host debugger (cpu/debug_arch.h) */
     struct fpu_state fpu;
     struct cpu_msrs msr;
 
@@ -255,6 +262,14 @@ void cpu_request_stop(struct cpu *c, enum cpu_exit why, const char *msg);
 
 /* Print the architectural state (one register dump, as on a triple fault). */
 void cpu_dump_state(const struct cpu *c, FILE *out);
+
+/* Linear address of RIP: CS.base + RIP, 32-bit wrap outside 64-bit mode (SDM Vol. 3A 3.4). */
+static inline uint64_t cpu_fetch_la(const struct cpu *c)
+{
+    if (__builtin_expect(c->mode == MODE_LONG64, 1))
+        return c->rip;
+    return (c->seg[SEG_CS].base + (uint32_t)c->rip) & 0xffffffffull;
+}
 
 /* Time as the guest sees it (DESIGN.md §4): derived from virtual cycles only.
  *

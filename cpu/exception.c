@@ -8,8 +8,12 @@
  * 6.15 (Table 6-5) using c->exc_nesting: #DF, and a triple fault (a clean stop with
  * CPU_EXIT_SHUTDOWN) when #DF delivery itself faults.
  *
- * Not modelled: task gates and task switches (a clean stop, cpu/gates.h), virtual-8086 mode,
- * NMI blocking until IRET, RF in fault frames.
+ * RF in the frame (SDM Vol. 3A 17.3.1.1): 1 for a fault, except an instruction
+ * breakpoint; otherwise the current RF (1 after an iteration of a repeated string
+ * that is not the last one, cpu/ops_string.c).  An NMI blocks further NMIs until
+ * the next IRET (6.7.1).
+ *
+ * Not modelled: task gates and task switches (a clean stop, cpu/gates.h), virtual-8086 mode.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,6 +42,8 @@ struct event {
     bool push_err;
     bool ext;           /* EXT bit of error codes raised while delivering (6.13) */
     bool software;      /* INT n, INT3, INTO: the gate DPL is checked against the CPL */
+    bool fault;         /* raised by an instruction that did not complete */
+    bool rf;            /* RF = 1 in the pushed RFLAGS image */
 };
 
 static bool vec_has_error(int v)
@@ -106,6 +112,12 @@ static uint64_t rflags_now(struct cpu *c)
 {
     flags_materialise(c);
     return c->rflags;
+}
+
+/* The RFLAGS image of the frame. */
+static uint64_t frame_rflags(struct cpu *c, const struct event *ev)
+{
+    return rflags_now(c) | (ev->rf ? FL_RF : 0);
 }
 
 /* ---- the three delivery paths ---------------------------------------------------- */
@@ -216,7 +228,7 @@ static void deliver_prot(struct cpu *c, const struct event *ev)
         seg_from_desc(&ss, nss, sd);
         sp = nsp & ((ss.attr & SEG_ATTR_DB) ? 0xffffffffull : 0xffffull);
     }
-    vals[n++] = rflags_now(c);
+    vals[n++] = frame_rflags(c, ev);
     vals[n++] = c->seg[SEG_CS].sel;
     vals[n++] = c->rip;
     if (ev->push_err)
@@ -275,7 +287,7 @@ static void deliver_long(struct cpu *c, const struct event *ev)
             cpu_raise(c, EXC_SS, ext);
     }
     rsp &= ~0xfull;
-    uint64_t vals[6] = { c->seg[SEG_SS].sel, c->gpr[RSP], rflags_now(c), c->seg[SEG_CS].sel, c->rip, ev->err };
+    uint64_t vals[6] = { c->seg[SEG_SS].sel, c->gpr[RSP], frame_rflags(c, ev), c->seg[SEG_CS].sel, c->rip, ev->err };
     unsigned n = ev->push_err ? 6 : 5;
     for (unsigned k = 0; k < n; k++)
         frame_write(c, rsp - 8 * (k + 1), vals[k], 8, new_cpl);
@@ -298,6 +310,7 @@ static void deliver(struct cpu *c, const struct event *ev, int nesting)
         cpu_debug_hooks->event(c, ev->vec, ev->err, ev->push_err,
                                nesting != NEST_BENIGN ? CPU_DBG_EXC :
                                ev->software ? CPU_DBG_SOFTINT : CPU_DBG_EXTINT);
+    dbg_note_delivery(c, ev->vec, ev->fault);
     c->exc_nesting = (int8_t)nesting;
     c->cycles += EXC_DELIVERY_CYCLES;
     if (!(c->cr0 & CR0_PE))
@@ -310,6 +323,11 @@ static void deliver(struct cpu *c, const struct event *ev, int nesting)
     c->halted = 0;
     c->intr_shadow = 0;
     c->attention |= ATTN_BLOCK_END;
+    if (unlikely(c->dbg.hits)) {
+        uint64_t dr6 = dbg_take_delivery_hits(c, ev->vec);
+        if (dr6)
+            dbg_trap_after_delivery(c, dr6);
+    }
 }
 
 void cpu_deliver_pending(struct cpu *c)
@@ -337,9 +355,13 @@ void cpu_deliver_pending(struct cpu *c)
             err = 0;
         }
     }
+    /* RF = 1 in the frame of a fault; #DF is an abort, an instruction breakpoint
+     * pushes the RF it saw (17.3.1.1). */
+    bool code_bp = vec == EXC_DB && c->dbg.code_bp_fault;
+    c->dbg.code_bp_fault = 0;
     struct event ev = {
         .vec = vec, .err = err == EXC_NO_ERROR ? 0 : err, .push_err = vec_has_error(vec),
-        .ext = true, .software = false,
+        .ext = true, .software = false, .fault = true, .rf = vec != EXC_DF && !code_bp,
     };
     deliver(c, &ev, vec);
 }
@@ -348,7 +370,7 @@ void cpu_interrupt(struct cpu *c, int vector, enum intr_source src)
 {
     struct event ev = {
         .vec = vector & 0xff, .err = 0, .push_err = false,
-        .ext = src == INTR_EXTERNAL || src == INTR_NMI || src == INTR_ICEBP,
+        .ext = src == INTR_EXTERNAL || src == INTR_NMI || src == INTR_ICEBP || src == INTR_DEBUG_TRAP,
         .software = src == INTR_SOFTWARE || src == INTR_SOFTWARE_EXC,
     };
     /* INT3/INTO are exceptions raised by an instruction (benign class); INT n and
@@ -361,8 +383,11 @@ bool cpu_poll_interrupts(struct cpu *c)
     if (c->intr_shadow || !c->env)
         return false;
     c->insn_rip = c->rip;       /* a fault during delivery reports this boundary */
-    if (c->env->nmi_ack && c->env->nmi_ack(c->env_opaque, c)) {
+    /* While an NMI handler runs, a new NMI stays latched (one, in the local APIC)
+     * until IRET (SDM Vol. 3A 6.7.1). */
+    if (!c->nmi_blocked && c->env->nmi_ack && c->env->nmi_ack(c->env_opaque, c)) {
         cpu_interrupt(c, EXC_NMI, INTR_NMI);
+        c->nmi_blocked = 1;
         return true;
     }
     if ((c->rflags & FL_IF) && c->env->intr_ack) {

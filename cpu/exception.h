@@ -27,7 +27,8 @@ void cpu_deliver_pending(struct cpu *c);
 
 /* Interrupts that are not faults: INT n / INT3 / INTO (software, RIP already past the
  * instruction), external interrupts and NMI (at an instruction boundary). */
-enum intr_source { INTR_EXTERNAL, INTR_NMI, INTR_SOFTWARE, INTR_SOFTWARE_EXC /* INT3, INTO */, INTR_ICEBP };
+enum intr_source { INTR_EXTERNAL, INTR_NMI, INTR_SOFTWARE, INTR_SOFTWARE_EXC /* INT3, INTO */, INTR_ICEBP,
+                   INTR_DEBUG_TRAP /* #DB after an instruction: single-step, data and I/O breakpoints */ };
 void cpu_interrupt(struct cpu *c, int vector, enum intr_source src);
 
 /* (Added by D.)  At an instruction boundary, with c->fault_jmp armed: deliver a

@@ -16,14 +16,6 @@
 
 #define PAGE_SIZE 4096u
 
-/* Linear address of RIP: CS.base + RIP, 32-bit wrap outside 64-bit mode (SDM Vol. 3A 3.4). */
-static inline uint64_t fetch_la(const struct cpu *c)
-{
-    if (likely(c->mode == MODE_LONG64))
-        return c->rip;
-    return (c->seg[SEG_CS].base + (uint32_t)c->rip) & 0xffffffffull;
-}
-
 /* Interrupt acceptance at an instruction boundary (ATTN_INTR was set). */
 static void check_interrupts(struct cpu *c)
 {
@@ -101,11 +93,21 @@ static __attribute__((noinline, cold)) void debug_block(struct cpu *c, uint64_t 
         cpu_debug_hooks->regs(c);
 }
 
-/* One instruction outside the block cache (page-crossing, MMIO, single step). */
-static void step_uncached(struct cpu *c, uint64_t la, uint64_t pa)
+/* One instruction outside the block cache (page-crossing, MMIO, single step).
+ * Returns true when the VP stops for the host debugger (cpu/debug_arch.h). */
+static bool step_uncached(struct cpu *c, uint64_t la, uint64_t pa)
 {
     struct insn in;
     bool armed = c->intr_shadow != 0;
+    bool checked = c->per_insn;
+    /* Breakpoints come before the fetch of the rest of the instruction (SDM Vol. 3A
+     * Table 6-2); a stop here resumes with the same fetch (c->dbg.resume_*). */
+    if (unlikely(checked) && !dbg_insn_begin(c)) {
+        c->dbg.resume_uncached = 1;
+        c->dbg.resume_pa = pa;
+        c->dbg.resume_rip = c->rip;
+        return true;
+    }
     decode_uncached(c, la, pa, &in);
     if (CPU_DBG_ON(CPU_DBG_IN_ASM | CPU_DBG_CPU))
         debug_block(c, la, pa, &in, 1);
@@ -114,8 +116,11 @@ static void step_uncached(struct cpu *c, uint64_t la, uint64_t pa)
     if (c->mode != MODE_LONG64 && c->rip + in.len - 1 > c->seg[SEG_CS].limit)
         cpu_raise_gp0(c);
     exec_insn(c, &in);
+    if (unlikely(checked))
+        dbg_insn_end(c, &in);
     if (c->attention | c->intr_shadow)
         after_insn(c, &armed);
+    return c->dbg.stop != DBG_STOP_NONE;
 }
 
 /* The hot loop: every instruction of block b, unless something needs attention. */
@@ -130,6 +135,58 @@ static inline void run_block(struct cpu *c, const struct block *b)
                 return;
         }
     } while (++i < e);
+}
+
+/* The per-instruction path (docs/internals.md §10): the same decoded block as
+ * run_block, so fetches are counted the same way, with the debug checks around each
+ * instruction.  Returns true when the VP stops for the host debugger; the block then
+ * goes on from c->dbg.resume_* when the VP runs again. */
+static bool run_block_checked(struct cpu *c, const struct block *b, unsigned k, bool armed)
+{
+    for (; k < b->n; k++) {
+        const struct insn *i = &b->insns[k];
+        if (!dbg_insn_begin(c))
+            goto stop;
+        exec_insn(c, i);
+        dbg_insn_end(c, i);
+        bool go = !(c->attention | c->intr_shadow) || after_insn(c, &armed);
+        if (c->dbg.stop) {
+            k++;
+            if (!go)
+                return true;            /* the block ends here anyway */
+            goto stop;
+        }
+        if (!go)
+            return false;
+    }
+    return false;
+stop:
+    if (k < b->n) {
+        c->dbg.resume_block = b;
+        c->dbg.resume_index = (uint16_t)k;
+        c->dbg.resume_armed = armed;
+        c->dbg.resume_rip = c->rip;
+    }
+    return true;
+}
+
+/* Back from a stop for the host debugger: finish what was interrupted, exactly as
+ * it would have gone on (same block, no second fetch), unless the debugger moved
+ * RIP or wrote over the code.  Returns true when the VP stops again. */
+static bool resume_after_stop(struct cpu *c)
+{
+    struct dbg_state *d = &c->dbg;
+    const struct block *b = d->resume_block;
+    bool uncached = d->resume_uncached;
+    d->resume_block = NULL;
+    d->resume_uncached = 0;
+    if (d->resume_rip != c->rip)
+        return false;
+    if (uncached)
+        return step_uncached(c, cpu_fetch_la(c), d->resume_pa);
+    if (b && !b->dead)
+        return run_block_checked(c, b, d->resume_index, d->resume_armed);
+    return false;
 }
 
 /* Block-boundary checks.  Returns true (with *why) when the loop must return. */
@@ -162,6 +219,8 @@ static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
 {
     struct block_cache *bc = c->bcache;
     enum cpu_exit why;
+    if (unlikely(c->dbg.resume_block || c->dbg.resume_uncached) && resume_after_stop(c))
+        return CPU_EXIT_DEBUG;
     for (;;) {
         if (boundary(c, &why))
             return why;
@@ -173,11 +232,12 @@ static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
         if (unlikely(c->mode != MODE_LONG64) && c->rip + PAGE_SIZE > c->seg[SEG_CS].limit) {
             if (c->rip > c->seg[SEG_CS].limit)
                 cpu_raise_gp0(c);
-            uint64_t la = fetch_la(c);
-            step_uncached(c, la, mem_fetch_phys(c, la));
+            uint64_t la = cpu_fetch_la(c);
+            if (step_uncached(c, la, mem_fetch_phys(c, la)))
+                return CPU_EXIT_DEBUG;
             continue;
         }
-        uint64_t la = fetch_la(c);
+        uint64_t la = cpu_fetch_la(c);
         const struct block *b = NULL;
         /* Fast path: the fetch entry of the fast cache (backed by the modelled ITLB,
          * DESIGN.md §3) gives the host address, which keys the block directly. */
@@ -197,7 +257,8 @@ static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
             uint64_t pa = mem_fetch_phys(c, la);
             b = bc ? block_lookup(bc, pa, (enum cpu_mode)c->mode, c->model) : NULL;
             if (!b) {
-                step_uncached(c, la, pa);
+                if (step_uncached(c, la, pa))
+                    return CPU_EXIT_DEBUG;
                 continue;
             }
             if (CPU_DBG_ON(CPU_DBG_IN_ASM))
@@ -205,6 +266,11 @@ static enum cpu_exit run_loop(struct cpu *c, uint64_t end)
         }
         if (CPU_DBG_ON(CPU_DBG_CPU))
             debug_block(c, la, ~0ull, b->insns, b->n);
+        if (unlikely(c->per_insn)) {
+            if (run_block_checked(c, b, 0, c->intr_shadow != 0))
+                return CPU_EXIT_DEBUG;
+            continue;
+        }
         run_block(c, b);
     }
 }
@@ -215,9 +281,16 @@ enum cpu_exit cpu_run(struct cpu *c, uint64_t cycle_budget)
     const uint64_t end = c->cycles + cycle_budget;
     if (c->bcache)
         block_cache_set_running(c->bcache, c);
-    if (setjmp(c->fault_jmp) != 0)
+    enum cpu_exit why;
+    if (setjmp(c->fault_jmp) != 0) {
         cpu_deliver_pending(c);
-    enum cpu_exit why = run_loop(c, end);
+        if (unlikely(c->per_insn) && dbg_after_fault(c)) {
+            why = CPU_EXIT_DEBUG;
+            goto out;
+        }
+    }
+    why = run_loop(c, end);
+out:
     if (c->bcache)
         block_cache_set_running(c->bcache, NULL);
     return why;
@@ -232,7 +305,7 @@ enum cpu_exit cpu_step(struct cpu *c)
     }
     if (boundary(c, &why))
         return why;
-    uint64_t la = fetch_la(c);
+    uint64_t la = cpu_fetch_la(c);
     c->insn_rip = c->rip;
     step_uncached(c, la, mem_fetch_phys(c, la));
 done:

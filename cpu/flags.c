@@ -144,6 +144,13 @@ void flags_write(struct cpu *c, uint64_t val, uint64_t mask)
      * under SMAP (SDM Vol. 3A 4.6.1), so the mmu must hear about every AC change. */
     if (((old ^ c->rflags) & FL_AC) && c->mmu)
         mmu_set_cpl_ac(c->mmu, c->cpl, (c->rflags & FL_AC) != 0);
+    /* TF or RF set (POPF, IRET, SYSRET): the next instructions are checked one by
+     * one (cpu/debug_arch.h); the block ends here.  Clearing waits for the checked
+     * path, which recomputes the condition after each instruction. */
+    if ((c->rflags & (FL_TF | FL_RF)) && !c->per_insn) {
+        c->per_insn = 1;
+        c->attention |= ATTN_BLOCK_END;
+    }
 }
 
 void flags_put_arith(struct cpu *c, uint64_t arith)

@@ -2,6 +2,9 @@
  * MMIO/ROM, self-modifying-code pages, implicit supervisor accesses and faults.
  * Every translation goes through the mmu, which charges its cost (STLB hit, walk)
  * in x.cost; we add it to the VP's cycle counter here, in one place.
+ *
+ * Data breakpoints (cpu/debug_arch.h) are compared here: the pages they watch are
+ * never in the fast-lookup cache, so every access to them comes this way.
  */
 #include "cpu/mem.h"
 #include "cpu/exception.h"
@@ -50,6 +53,8 @@ static inline bool crosses(uint64_t la, unsigned size)
  * pieces are done byte by byte (rare, and MMIO never crosses pages). */
 static uint64_t read_as(struct cpu *c, uint64_t la, unsigned size, enum mmu_access acc, unsigned as)
 {
+    if (unlikely(c->dbg.watch))
+        dbg_mem_access(c, la, size, false);
     if (likely(!crosses(la, size)))
         return phys_load(c, xlate(c, la, acc, as), size);
     unsigned n1 = 0x1000 - (unsigned)(la & 0xfff);
@@ -65,6 +70,8 @@ static uint64_t read_as(struct cpu *c, uint64_t la, unsigned size, enum mmu_acce
 
 static void write_as(struct cpu *c, uint64_t la, uint64_t val, unsigned size, unsigned as)
 {
+    if (unlikely(c->dbg.watch))
+        dbg_mem_access(c, la, size, true);
     if (likely(!crosses(la, size))) {
         phys_store(c, xlate(c, la, ACC_WRITE, as), val, size);
         return;
@@ -100,6 +107,8 @@ void mem_probe_write(struct cpu *c, uint64_t la, unsigned size)
 void mem_read_bytes(struct cpu *c, uint64_t la, void *buf, unsigned len)
 {
     uint8_t *out = buf;
+    if (unlikely(c->dbg.watch))
+        dbg_mem_access(c, la, len, false);
     while (len) {
         unsigned n = 0x1000 - (unsigned)(la & 0xfff);
         if (n > len)
@@ -119,6 +128,8 @@ void mem_write_bytes(struct cpu *c, uint64_t la, const void *buf, unsigned len)
     /* Translate every page first so that a fault writes nothing. */
     for (uint64_t a = la; a < la + len; a = (a | 0xfff) + 1)
         xlate(c, a, ACC_WRITE, AS_CURRENT);
+    if (unlikely(c->dbg.watch))
+        dbg_mem_access(c, la, len, true);
     const uint8_t *in = buf;
     while (len) {
         unsigned n = 0x1000 - (unsigned)(la & 0xfff);

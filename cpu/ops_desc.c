@@ -172,7 +172,8 @@ void h_mov_sreg(struct cpu *c, const struct insn *i)
         uint16_t sel = (uint16_t)opnd_read_sz(c, i, 1, 2);
         seg_load(c, s, sel);
         if (s == SEG_SS) {
-            c->intr_shadow = 1;                 /* SDM MOV: inhibits interrupts for one instruction */
+            c->intr_shadow = SHADOW_MOV_SS;     /* SDM MOV: inhibits interrupts (and debug
+                                                 * exceptions) for one instruction */
             cpu_update_mode(c);
         }
     } else {
@@ -195,7 +196,7 @@ void h_pop_sreg(struct cpu *c, const struct insn *i)
     seg_load(c, s, sel);
     stack_adjust(c, i->osize);
     if (s == SEG_SS) {
-        c->intr_shadow = 1;
+        c->intr_shadow = SHADOW_MOV_SS;
         cpu_update_mode(c);
     }
 }

@@ -79,9 +79,12 @@ static void write_cr4(struct cpu *c, uint64_t v)
     /* Setting PCIDE needs IA-32e mode and CR3[11:0] = 0 (SDM MOV CR). */
     if ((v & CR4_PCIDE) && !(c->cr4 & CR4_PCIDE) && (!(c->efer & EFER_LMA) || (c->cr3 & 0xfff)))
         cpu_raise_gp0(c);
+    uint64_t old = c->cr4;
     c->cr4 = v;
     mmu_set_cr4(c->mmu, v);
     c->attention |= ATTN_BLOCK_END;
+    if ((old ^ v) & CR4_DE)
+        dbg_update(c);                          /* DR7 R/W = 10 means I/O only with DE */
 }
 
 void h_mov_cr(struct cpu *c, const struct insn *i)
@@ -116,25 +119,15 @@ void h_mov_cr(struct cpu *c, const struct insn *i)
     }
 }
 
-/* DR0-3 addresses, DR6 status, DR7 control: storage only (breakpoints are not
- * implemented).  DR4/DR5 alias DR6/DR7 unless CR4.DE (SDM Vol. 3A 18.2.2). */
+/* MOV DRn: the checks and the register semantics are the debug architecture's
+ * (cpu/debug_arch.c).  Outside 64-bit mode the operand is 32 bits. */
 void h_mov_dr(struct cpu *c, const struct insn *i)
 {
-    unsigned n = i->reg;
-    if (n >= 8 || ((n == 4 || n == 5) && (c->cr4 & CR4_DE)))
-        cpu_raise_ud(c);
-    need_cpl0(c);
-    if (n == 4 || n == 5)
-        n += 2;
     unsigned os = c->mode == MODE_LONG64 ? 8 : 4;
-    if (i->opnd[0] == OPK_DREG) {
-        uint64_t v = c->gpr[i->rm] & size_mask(os);
-        if (n >= 6 && (v >> 32))
-            cpu_raise_gp0(c);
-        c->dr[n] = n == 6 ? (v | 0xffff0ff0ull) : n == 7 ? ((v | 0x400) & ~0xd000ull) : v;
-    } else {
-        gpr_write(c, i->rm, os, c->dr[n], false);
-    }
+    if (i->opnd[0] == OPK_DREG)
+        dbg_write_dr(c, i->reg, c->gpr[i->rm] & size_mask(os));
+    else
+        gpr_write(c, i->rm, os, dbg_read_dr(c, i->reg), false);
 }
 
 void h_lmsw(struct cpu *c, const struct insn *i)

@@ -13,7 +13,11 @@
  * Interruptibility: a REP string runs at most REP_CHUNK iterations per execution.
  * With iterations left, RIP is set back to the instruction (c->insn_rip), so the run
  * loop sees an instruction boundary, can deliver interrupts and keep to its cycle
- * budget, and then simply executes the same instruction again.
+ * budget, and then simply executes the same instruction again.  RF is set then
+ * (SDM Vol. 3A 17.3.1.1: an event after an iteration that is not the last pushes
+ * RF = 1, so an instruction breakpoint on the string does not fire again when it
+ * resumes).  An iteration that matches a data or I/O breakpoint ends the execution
+ * the same way, so that its #DB trap follows that very iteration (17.3.1.2).
  */
 #include "cpu/cpu_quirks.h"
 #include "cpu/flags.h"
@@ -151,17 +155,25 @@ static inline void rep_retire(struct cpu *c, const struct str_ctx *s, uint64_t n
     c->cycles += n * cyc;
 }
 
+/* Stop before the next iteration: the instruction resumes from here (header comment). */
+static void rep_pause(struct cpu *c)
+{
+    c->rip = c->insn_rip;
+    c->attention |= ATTN_BLOCK_END;     /* the block must not run on past us */
+    flags_write(c, FL_RF, FL_RF);
+}
+
 /* Run a (possibly bulk-accelerated) repeated string.  bulk, if not NULL, may do
- * several iterations at once and returns how many it did (0: take the slow step). */
+ * several iterations at once and returns how many it did (0: take the slow step).
+ * Bulk iterations never touch a watched page (the fast cache does not hold them). */
 static inline __attribute__((always_inline)) void
 rep_run(struct cpu *c, const struct str_ctx *s, str_step step, enum rep_stop stop, unsigned cyc,
         uint64_t (*bulk)(struct cpu *c, const struct str_ctx *s, uint64_t max))
 {
     uint64_t done = 0;
     while (c->gpr[RCX] & s->amask) {
-        if (done >= REP_CHUNK) {
-            c->rip = c->insn_rip;   /* resume here: see the header comment */
-            c->attention |= ATTN_BLOCK_END;     /* the block must not run on past us */
+        if (done >= REP_CHUNK || (unlikely(c->per_insn) && dbg_iteration_hit(&c->dbg))) {
+            rep_pause(c);
             return;
         }
         if (bulk) {

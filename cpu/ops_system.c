@@ -54,7 +54,7 @@ void h_sti(struct cpu *c, const struct insn *i)
     if (!(c->rflags & FL_IF)) {
         /* SDM STI: interrupts stay inhibited until after the next instruction. */
         c->rflags |= FL_IF;
-        c->intr_shadow = 1;
+        c->intr_shadow = SHADOW_STI;
         c->attention |= ATTN_INTR;
     }
 }
@@ -179,6 +179,12 @@ static void iret_prot(struct cpu *c, unsigned osize)
 
 void h_iret(struct cpu *c, const struct insn *i)
 {
+    /* IRET unblocks NMIs even if it then faults (SDM Vol. 3A 6.7.1); a latched NMI
+     * is taken at the next boundary. */
+    if (c->nmi_blocked) {
+        c->nmi_blocked = 0;
+        c->attention |= ATTN_INTR;
+    }
     if (c->mode == MODE_REAL)
         iret_real(c, i->osize);
     else
@@ -244,6 +250,8 @@ void h_sysret(struct cpu *c, const struct insn *i)
     cpu_update_mode(c);
     if (c->rflags & FL_IF)
         c->attention |= ATTN_INTR;
+    if (c->rflags & FL_TF)
+        dbg_sysret_trap(c);
 }
 
 /* CPUID does not advertise SEP, so SYSENTER/SYSEXIT are #UD (as on a CPU without it). */
@@ -293,6 +301,8 @@ bool cpu_io_allowed(struct cpu *c, uint16_t port, unsigned size)
 
 uint32_t cpu_io_in(struct cpu *c, uint16_t port, unsigned size)
 {
+    if (unlikely(c->dbg.io_mask))
+        dbg_io_access(c, port, size);
     if (c->env && c->env->io_in)
         return c->env->io_in(c->env_opaque, c, port, size);
     return (uint32_t)size_mask(size);
@@ -300,6 +310,8 @@ uint32_t cpu_io_in(struct cpu *c, uint16_t port, unsigned size)
 
 void cpu_io_out(struct cpu *c, uint16_t port, uint32_t val, unsigned size)
 {
+    if (unlikely(c->dbg.io_mask))
+        dbg_io_access(c, port, size);
     if (c->env && c->env->io_out)
         c->env->io_out(c->env_opaque, c, port, val, size);
 }

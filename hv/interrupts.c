@@ -318,8 +318,8 @@ bool intr_vp_wakeable(struct partition *p, struct vp *v)
     if (!p->intr)
         return false;
     struct lapic *l = &p->intr->lapics[v->index];
-    if (l->nmi_pending)
-        return true;
+    if (l->nmi_pending && !v->cpu.nmi_blocked)
+        return true;            /* a blocked NMI stays latched until IRET (SDM Vol. 3A 6.7.1) */
     return (v->cpu.rflags & FL_IF) && (lapic_pending_vector(l) >= 0 || extint_ready(p, v->index));
 }
 

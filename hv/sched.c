@@ -93,11 +93,38 @@ static int idle(struct partition *p, const struct sched_limits *lim, FILE *diag,
     return 0;
 }
 
+/* cpu_run for one slice of VP v that ends at cycle 'end', with the stops of a host
+ * debugger inside it: the debugger holds the machine, then the same VP goes on to
+ * the same end, exactly as if it had not stopped. */
+static enum cpu_exit run_slice(struct partition *p, const struct sched_limits *lim, struct vp *v, uint64_t end)
+{
+    struct cpu *c = &v->cpu;
+    for (;;) {
+        p->running = v;
+        block_cache_set_running(p->bc, c);     /* self-modifying stores stop this VP's block */
+        enum cpu_exit why = cpu_run(c, end > c->cycles ? end - c->cycles : 0);
+        block_cache_set_running(p->bc, NULL);
+        p->running = NULL;
+        if (why != CPU_EXIT_DEBUG)
+            return why;
+        const struct sched_debugger *d = lim->debugger;
+        if (!d || !d->stopped(d->opaque, p, v))
+            return CPU_EXIT_STOP;
+    }
+}
+
 int sched_run(struct partition *p, const struct sched_limits *lim, FILE *diag)
 {
     uint64_t quantum = lim->quantum ? lim->quantum : SCHED_DEFAULT_QUANTUM;
+    const struct sched_debugger *dbg = lim->debugger;
+    unsigned poll_in = 0;           /* slices until the debugger is asked again */
 
     for (;;) {
+        if (dbg && poll_in-- == 0) {
+            poll_in = SCHED_DEBUG_POLL_SLICES - 1;
+            if (dbg->want_stop(dbg->opaque) && !dbg->stopped(dbg->opaque, p, NULL))
+                return p->exit_status;
+        }
         if (p->exit_requested)
             return p->exit_status;
 
@@ -138,15 +165,12 @@ int sched_run(struct partition *p, const struct sched_limits *lim, FILE *diag)
         if (budget == 0)
             budget = 1;
 
-        p->running = v;
-        block_cache_set_running(p->bc, c);     /* self-modifying stores stop this VP's block */
-        enum cpu_exit why = cpu_run(c, budget);
-        block_cache_set_running(p->bc, NULL);
-        p->running = NULL;
+        enum cpu_exit why = run_slice(p, lim, v, c->cycles + budget);
 
         switch (why) {
         case CPU_EXIT_BUDGET:
         case CPU_EXIT_YIELD:
+        case CPU_EXIT_DEBUG:
             break;
         case CPU_EXIT_HALT:
             v->state = VP_HALTED;

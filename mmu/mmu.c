@@ -214,6 +214,11 @@ static void maybe_fill_fast(struct mmu *m, uint64_t la, uint64_t pa, enum mmu_ac
         return;                 /* MMIO, ROM, nothing: always the slow path */
     if (acc == ACC_WRITE && physmem_is_code(m->pm, pa))
         return;                 /* stores to code pages must reach the code hook */
+    if (m->n_nofast && acc != ACC_FETCH) {
+        for (unsigned k = 0; k < m->n_nofast; k++)
+            if (m->nofast[k] == (la & ~0xfffull))
+                return;         /* a watched page: every access is compared */
+    }
     fast_fill(m, fast_ctx_of(m, m->cpl, m->ac), acc, la, host);
 }
 
@@ -514,6 +519,19 @@ bool mmu_flush_gva(struct mmu *m, uint64_t cr3_root, uint64_t gva, uint64_t flag
 }
 
 /* --- statistics glue --------------------------------------------------------------------------------- */
+
+void mmu_set_nofast_pages(struct mmu *m, const uint64_t *pages, unsigned n)
+{
+    if (n > MMU_MAX_NOFAST)
+        n = MMU_MAX_NOFAST;
+    if (n == m->n_nofast && memcmp(pages, m->nofast, n * sizeof *pages) == 0)
+        return;
+    for (unsigned k = 0; k < n; k++) {
+        m->nofast[k] = pages[k] & ~0xfffull;
+        fast_drop_range(m, (1u << ACC_READ) | (1u << ACC_WRITE), m->nofast[k], 0x1000);
+    }
+    m->n_nofast = n;
+}
 
 void mmu_stats_fold(struct mmu *m)
 {

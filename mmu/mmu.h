@@ -39,6 +39,8 @@ enum mmu_access { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2, ACC_KINDS = 3 };
 #define FAST_ENTRIES (1u << FAST_BITS)
 #define FAST_TAG_INVALID 1ull
 
+#define MMU_MAX_NOFAST 40
+
 struct fast_entry {
     uint64_t  tag;
     uintptr_t addend;       /* host address = linear address + addend */
@@ -95,6 +97,11 @@ struct mmu {
      * handed to the writer at mmu_stats_fold (mmu/trace_hooks.h mmu_set_trace). */
     bool trace_log_hits;
     uint64_t trace_unlogged_hits;
+    /* Linear pages whose data accesses must all take the slow path (the CPU's data
+     * breakpoints and a debugger's watchpoints, cpu/debug_arch.h): never given a
+     * read or write fast entry. */
+    uint64_t nofast[MMU_MAX_NOFAST];
+    unsigned n_nofast;
 };
 
 /* preset: "skylake", "goldencove", "zen2". Returns false with *err for an unknown preset. */
@@ -152,6 +159,11 @@ bool mmu_flush_gva(struct mmu *m, uint64_t cr3_root, uint64_t gva, uint64_t flag
 bool mmu_flush_gva_range(struct mmu *m, uint64_t cr3_root, uint64_t gva, uint64_t npages, uint64_t flags);
 
 void mmu_set_flush_policy(struct mmu *m, enum mmu_flush_policy p);
+
+/* The linear pages (page-aligned, at most MMU_MAX_NOFAST) that the fast cache must
+ * not serve reads and writes of; their entries leave it now.  The modelled TLB is
+ * not touched: only which accesses take the slow path changes. */
+void mmu_set_nofast_pages(struct mmu *m, const uint64_t *pages, unsigned n);
 
 /* Fold fast-cache hits into the model's counters (before reading statistics). */
 void mmu_stats_fold(struct mmu *m);

@@ -26,7 +26,9 @@ START_TEST(ud_frame_without_error_code)
     /* 5 slots: SS, RSP, RFLAGS, CS, RIP; RIP = the faulting instruction. */
     ck_assert_uint_eq(c->gpr[RSP], rsp0 - 40);
     sm_check_frame(m, c->gpr[RSP], SM_CODE, SM_KCODE64, rsp0, SM_KDATA);
-    ck_assert_uint_eq(sm_r64(m, c->gpr[RSP] + 16), FL_FIXED1 | FL_CF);
+    /* A fault pushes RF = 1 (SDM Vol. 3A 17.3.1.1); the live RF stays 0. */
+    ck_assert_uint_eq(sm_r64(m, c->gpr[RSP] + 16), FL_FIXED1 | FL_CF | FL_RF);
+    ck_assert_uint_eq(c->rflags & FL_RF, 0);
     ck_assert_int_eq(c->exc_nesting, -1);
 }
 END_TEST
@@ -269,7 +271,7 @@ START_TEST(prot32_gate_same_privilege)
     ck_assert_uint_eq(a & 0xffffffff, 0);                       /* error code */
     ck_assert_uint_eq(a >> 32, SM_CODE);                        /* EIP */
     ck_assert_uint_eq(b & 0xffffffff, SM_KCODE32);              /* CS */
-    ck_assert_uint_eq(b >> 32, FL_FIXED1);                      /* EFLAGS */
+    ck_assert_uint_eq(b >> 32, FL_FIXED1 | FL_RF);              /* EFLAGS: RF = 1 for a fault */
 }
 END_TEST
 

@@ -423,7 +423,7 @@ START_TEST(segment_loads)
     c->gpr[RAX] = 0;
     ck_assert(!sm_exec(m, &mv));
     ck_assert_uint_eq(c->seg[SEG_SS].sel, 0);
-    ck_assert_int_eq(c->intr_shadow, 1);
+    ck_assert_int_eq(c->intr_shadow, SHADOW_MOV_SS);     /* interrupts and debug traps held */
     ck_assert_int_eq(c->cpl, 0);
     /* MOV CS is #UD. */
     mv.reg = SEG_CS;
